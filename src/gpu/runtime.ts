@@ -1,0 +1,175 @@
+// The narrow interface between the engine and WebGPU: buffers, pipelines, bind groups,
+// recording dispatches into one submit, and async readback. It counts everything it
+// creates so tests and benchmarks can prove the hot path allocates nothing.
+import { requestGpuDevice, type DeviceOptions, type GpuDevice } from './device';
+import { toGpuError } from './errors';
+import { PipelineCache, type Pipeline } from './pipelines';
+import type { ComputeProgram } from './program';
+
+/** Counters since the runtime was created (take differences to get per-step numbers). */
+export interface GpuStats {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+  bufferAllocations: number;
+  pipelinesCreated: number;
+  /** Bytes of GPU buffers currently alive, staging buffers included. */
+  bytesHeld: number;
+}
+
+/** One recorded dispatch. */
+export interface Launch {
+  readonly pipeline: Pipeline;
+  readonly bindGroup: GPUBindGroup;
+  /** Defaults to the program's own dispatch size. */
+  readonly workgroups?: readonly [number, number, number];
+}
+
+/** Rounds a byte size up to what WebGPU accepts for bindings and copies. */
+export function alignedSize(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
+
+export class GpuRuntime {
+  readonly device: GPUDevice;
+  readonly pipelines: PipelineCache;
+  private readonly sizes = new WeakMap<GPUBuffer, number>();
+  private readonly staging = new Map<number, GPUBuffer[]>();
+  private readonly counters = { dispatches: 0, submits: 0, readbacks: 0, bufferAllocations: 0, bytesHeld: 0 };
+
+  constructor(readonly gpu: GpuDevice) {
+    this.device = gpu.device;
+    this.pipelines = new PipelineCache(gpu.device);
+  }
+
+  /** Requests a device (see {@link requestGpuDevice}) and wraps it. */
+  static async create(options?: DeviceOptions): Promise<GpuRuntime> {
+    return new GpuRuntime(await requestGpuDevice(options));
+  }
+
+  /** Creates a buffer of at least `bytes` bytes (rounded up to 16). */
+  createBuffer(
+    bytes: number,
+    label: string,
+    usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  ): GPUBuffer {
+    const size = alignedSize(bytes);
+    const buffer = this.device.createBuffer({ label, size, usage });
+    this.sizes.set(buffer, size);
+    this.counters.bufferAllocations++;
+    this.counters.bytesHeld += size;
+    return buffer;
+  }
+
+  /** Destroys a buffer made by this runtime and stops counting its bytes. */
+  destroyBuffer(buffer: GPUBuffer): void {
+    this.counters.bytesHeld -= this.sizes.get(buffer) ?? 0;
+    this.sizes.delete(buffer);
+    buffer.destroy();
+  }
+
+  /** Creates a storage buffer holding `data`. */
+  upload(data: Float32Array | Int32Array | Uint32Array, label: string): GPUBuffer {
+    const buffer = this.createBuffer(data.byteLength, label);
+    this.write(buffer, data);
+    return buffer;
+  }
+
+  /** Queues a write of `data` into `buffer` at byte `offset` (no allocation). */
+  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array, offset = 0): void {
+    this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** The cached pipeline for a program, compiled on first use. */
+  prepare(program: ComputeProgram): Promise<Pipeline> {
+    return this.pipelines.get(program);
+  }
+
+  /** A bind group with buffers[i] at binding i (whole buffers). */
+  bindGroup(pipeline: Pipeline, buffers: readonly GPUBuffer[], label = pipeline.program.label): GPUBindGroup {
+    const expected = pipeline.program.bindings.length;
+    if (buffers.length !== expected) {
+      throw new RangeError(`${pipeline.program.label}: expected ${expected} buffers, got ${buffers.length}`);
+    }
+    return this.device.createBindGroup({
+      label,
+      layout: pipeline.layout,
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  /** Records every launch into one compute pass and submits it once. Does not wait. */
+  submit(launches: readonly Launch[], label = 'shadergrad'): void {
+    const encoder = this.device.createCommandEncoder({ label });
+    const pass = encoder.beginComputePass({ label });
+    for (const launch of launches) {
+      const [x, y, z] = launch.workgroups ?? launch.pipeline.program.workgroups;
+      pass.setPipeline(launch.pipeline.pipeline);
+      pass.setBindGroup(0, launch.bindGroup);
+      pass.dispatchWorkgroups(x, y, z);
+    }
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.dispatches += launches.length;
+    this.counters.submits++;
+  }
+
+  /**
+   * Copies `bytes` bytes of `buffer` back to the CPU. Waits for the GPU, then throws the
+   * first GPU error raised since the last check, if any.
+   */
+  async read(buffer: GPUBuffer, bytes = this.sizes.get(buffer) ?? buffer.size): Promise<ArrayBuffer> {
+    const size = alignedSize(bytes);
+    const stagingBuffer = this.takeStaging(size);
+    const encoder = this.device.createCommandEncoder({ label: 'readback' });
+    encoder.copyBufferToBuffer(buffer, 0, stagingBuffer, 0, Math.min(size, buffer.size));
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.readbacks++;
+    try {
+      await stagingBuffer.mapAsync(GPUMapMode.READ);
+    } catch (cause) {
+      this.throwPendingErrors();
+      throw toGpuError({ message: String(cause) } as GPUError, 'readback');
+    }
+    const copy = stagingBuffer.getMappedRange(0, size).slice(0, bytes);
+    stagingBuffer.unmap();
+    this.staging.get(size)!.push(stagingBuffer);
+    this.throwPendingErrors();
+    return copy;
+  }
+
+  /** Reads a buffer as `length` float32 values. */
+  async readFloat32(buffer: GPUBuffer, length: number): Promise<Float32Array> {
+    return new Float32Array(await this.read(buffer, length * 4));
+  }
+
+  /** Waits for all submitted work, then throws the first pending GPU error, if any. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwPendingErrors();
+  }
+
+  /** Throws the first uncaptured GPU error reported since the last check. */
+  throwPendingErrors(): void {
+    const [first] = this.gpu.takeErrors();
+    if (first) throw first;
+  }
+
+  stats(): GpuStats {
+    return { ...this.counters, pipelinesCreated: this.pipelines.created };
+  }
+
+  /** Destroys the device and everything on it. */
+  destroy(): void {
+    this.gpu.destroy();
+  }
+
+  private takeStaging(size: number): GPUBuffer {
+    let free = this.staging.get(size);
+    if (!free) this.staging.set(size, (free = []));
+    return (
+      free.pop() ??
+      this.createBuffer(size, `staging ${size}B`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST)
+    );
+  }
+}

@@ -1,0 +1,69 @@
+// Two Vitest projects run the same test files: `node` (WebGPU through Dawn on a Vulkan
+// driver, lavapipe on a CPU-only machine) and `browser` (Debian Chromium driven by
+// webdriverio, WebGPU on SwiftShader). Nothing is downloaded: the browser and driver
+// binaries come from the system (scripts/prereqs.sh installs them).
+import { mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { webdriverio } from '@vitest/browser-webdriverio';
+import { defineConfig } from 'vitest/config';
+
+// Chromium writes a ~12 MB profile per run into TMPDIR; keep it inside the project
+// and wipe it on every run instead of filling /tmp.
+const browserTmp = resolve('.tmp/browser');
+rmSync(browserTmp, { recursive: true, force: true });
+mkdirSync(browserTmp, { recursive: true });
+process.env.TMPDIR = browserTmp;
+
+const chromiumArgs = [
+  '--headless=new',
+  '--no-sandbox', // needed when running as root (CI)
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost',
+];
+
+// `*.node.test.ts` files need Node APIs (file system, child processes); `*.browser.test.ts`
+// files need a page. Everything else runs in both projects.
+const include = ['test/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/support/project-counts-reporter.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'node', environment: 'node', include, exclude: ['test/**/*.browser.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include,
+          exclude: ['test/**/*.node.test.ts'],
+          browser: {
+            enabled: true,
+            // Headless is set through chromiumArgs: the provider's own headless switch
+            // adds --disable-gpu, which would take WebGPU away.
+            headless: false,
+            screenshotFailures: false,
+            provider: webdriverio({
+              capabilities: {
+                'goog:chromeOptions': { binary: '/usr/bin/chromium', args: chromiumArgs },
+                'wdio:chromedriverOptions': { binary: '/usr/bin/chromedriver' },
+              },
+            }),
+            instances: [{ browser: 'chrome' }],
+          },
+        },
+      },
+    ],
+  },
+});
