@@ -2,17 +2,31 @@
 // driver, lavapipe on a CPU-only machine) and `browser` (Debian Chromium driven by
 // webdriverio, WebGPU on SwiftShader). Nothing is downloaded: the browser and driver
 // binaries come from the system (scripts/prereqs.sh installs them).
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { webdriverio } from '@vitest/browser-webdriverio';
 import { defineConfig } from 'vitest/config';
 
-// Chromium writes a ~12 MB profile per run into TMPDIR; keep it inside the project
-// and wipe it on every run instead of filling /tmp.
-const browserTmp = resolve('.tmp/browser');
-rmSync(browserTmp, { recursive: true, force: true });
+// Chromium writes a ~12 MB profile per run into TMPDIR; keep it inside the project, one
+// folder per Vitest process, and remove the folders of processes that have ended.
+const browserTmpRoot = resolve('.tmp/browser');
+mkdirSync(browserTmpRoot, { recursive: true });
+for (const entry of readdirSync(browserTmpRoot)) {
+  if (!isAlive(Number(entry))) rmSync(resolve(browserTmpRoot, entry), { recursive: true, force: true });
+}
+const browserTmp = resolve(browserTmpRoot, String(process.pid));
 mkdirSync(browserTmp, { recursive: true });
 process.env.TMPDIR = browserTmp;
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const chromiumArgs = [
   '--headless=new',

@@ -75,6 +75,13 @@ export class GpuRuntime {
     return buffer;
   }
 
+  /** Creates a uniform buffer holding `data` (small per-step settings: learning rate, step). */
+  uniform(data: Float32Array | Int32Array | Uint32Array, label: string): GPUBuffer {
+    const buffer = this.createBuffer(data.byteLength, label, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.write(buffer, data);
+    return buffer;
+  }
+
   /** Queues a write of `data` into `buffer` at byte `offset` (no allocation). */
   write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array, offset = 0): void {
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);

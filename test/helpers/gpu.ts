@@ -1,5 +1,5 @@
-// One GPU runtime per test file (per Vitest worker / browser iframe), plus helpers that run
-// a single program on uploaded inputs and read its outputs back.
+// One GPU runtime per test file (per Vitest worker / browser iframe), plus a helper that
+// runs one program on given bindings and reads back every binding it writes.
 import { GpuRuntime } from '../../src/gpu/runtime';
 import type { ComputeProgram } from '../../src/gpu/program';
 
@@ -9,23 +9,36 @@ export function testRuntime(): Promise<GpuRuntime> {
   return (shared ??= GpuRuntime.create());
 }
 
-type Data = Float32Array | Int32Array | Uint32Array;
+export type Data = Float32Array | Int32Array | Uint32Array;
 
 /**
- * Runs `program` with `inputs` bound first (in order) and fresh zeroed outputs of the given
- * float counts after them; returns the outputs as Float32Arrays.
+ * What to bind at one binding: data to upload (storage), `{ zeros: n }` for n zeroed
+ * 32-bit words, or `{ uniform: data }` for a uniform buffer.
  */
-export async function runProgram(
-  program: ComputeProgram,
-  inputs: readonly Data[],
-  outputLengths: readonly number[],
-): Promise<Float32Array[]> {
+export type BindingData = Data | { zeros: number } | { uniform: Data };
+
+/**
+ * Runs `program` once with bindings[i] at binding i and returns the contents of every
+ * binding the program declares as 'write', in binding order, as Float32Arrays (view an
+ * integer result with `new Int32Array(out.buffer)`).
+ */
+export async function runProgram(program: ComputeProgram, bindings: readonly BindingData[]): Promise<Float32Array[]> {
   const runtime = await testRuntime();
   const pipeline = await runtime.prepare(program);
-  const inBuffers = inputs.map((data, i) => runtime.upload(data, `${program.label} in${i}`));
-  const outBuffers = outputLengths.map((n, i) => runtime.createBuffer(n * 4, `${program.label} out${i}`));
-  runtime.submit([{ pipeline, bindGroup: runtime.bindGroup(pipeline, [...inBuffers, ...outBuffers]) }]);
-  const outputs = await Promise.all(outBuffers.map((b, i) => runtime.readFloat32(b, outputLengths[i]!)));
-  for (const b of [...inBuffers, ...outBuffers]) runtime.destroyBuffer(b);
+  const buffers = bindings.map((b, i) => {
+    const label = `${program.label} binding ${i}`;
+    if ('zeros' in b) return runtime.createBuffer(b.zeros * 4, label);
+    if ('uniform' in b) return runtime.uniform(b.uniform, label);
+    return runtime.upload(b, label);
+  });
+  runtime.submit([{ pipeline, bindGroup: runtime.bindGroup(pipeline, buffers) }]);
+  const outputs: Float32Array[] = [];
+  for (let i = 0; i < buffers.length; i++) {
+    if (program.bindings[i] !== 'write') continue;
+    const b = bindings[i]!;
+    const words = 'zeros' in b ? b.zeros : 'uniform' in b ? b.uniform.length : b.length;
+    outputs.push(await runtime.readFloat32(buffers[i]!, words));
+  }
+  for (const buffer of buffers) runtime.destroyBuffer(buffer);
   return outputs;
 }

@@ -38,7 +38,7 @@ describe('activation kernels', () => {
   it.each(activations)('%s forward matches the float64 reference', async (a) => {
     for (const n of SIZES) {
       const x = inputs(n, n);
-      const [y] = await runProgram(activationForward(a, n, { alpha: alphaOf(a) }), [x], [n]);
+      const [y] = await runProgram(activationForward(a, n, { alpha: alphaOf(a) }), [x, { zeros: n }]);
       expectClose(y!, Array.from(x, (v) => activate(a, v, alphaOf(a))), TOL, `${a} forward n=${n}`);
     }
   });
@@ -47,7 +47,7 @@ describe('activation kernels', () => {
     for (const n of SIZES) {
       const x = inputs(n, 100 + n);
       const dy = uniform(n, 200 + n);
-      const [dx] = await runProgram(activationBackward(a, n, { alpha: alphaOf(a) }), [x, dy], [n]);
+      const [dx] = await runProgram(activationBackward(a, n, { alpha: alphaOf(a) }), [x, dy, { zeros: n }]);
       const expected = Array.from(x, (v, i) => dy[i]! * derivative(a, v, alphaOf(a)));
       expectClose(dx!, expected, TOL, `${a} backward n=${n}`);
     }
@@ -58,7 +58,7 @@ describe('activation kernels', () => {
     const program = activationForward('relu', n, { workgroupSize: 1 });
     expect(program.workgroups[1]).toBeGreaterThan(1);
     const x = inputs(n, 5);
-    const [y] = await runProgram(program, [x], [n]);
+    const [y] = await runProgram(program, [x, { zeros: n }]);
     expectClose(y!, Array.from(x, (v) => Math.max(v, 0)), { atol: 0, rtol: 0 }, 'relu folded grid');
   });
 
