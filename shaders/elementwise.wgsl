@@ -1,11 +1,15 @@
 // Elementwise activations over a flat array of N values: forward y = f(x) and backward
 // dx = dy * f'(x). The activation is the override constant OP, so each pipeline is
 // specialized and the selection folds away. Codes are listed in src/kernels/elementwise.ts.
+// Also the binary and linear ops on flat arrays: add, multiply, scale, accumulate, bias add.
 
 override WG: u32 = 256;
 override N: u32;
 override OP: u32;
 override ALPHA: f32 = 0.01; // LeakyReLU slope / ELU scale
+override SCALE: f32 = 1.0;  // scale, accumulate
+override CHANNELS: u32;     // bias_add: x is [N / (CHANNELS·INNER), CHANNELS, INNER]
+override INNER: u32 = 1u;
 
 const IDENTITY: u32 = 0u;
 const STEP: u32 = 1u;
@@ -24,6 +28,8 @@ const INV_SQRT_2PI: f32 = 0.39894228040143268;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;   // forward
 @group(0) @binding(1) var<storage, read> dy: array<f32>;        // backward
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;  // backward
+@group(0) @binding(1) var<storage, read> rhs: array<f32>;       // add, multiply, bias_add
+@group(0) @binding(2) var<storage, read_write> z: array<f32>;   // add, multiply, bias_add
 
 fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WG;
@@ -85,4 +91,44 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let i = flat_index(gid, groups);
   if (i >= N) { return; }
   dx[i] = dy[i] * derivative(x[i]);
+}
+
+// z = x + rhs.
+@compute @workgroup_size(WG)
+fn add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= N) { return; }
+  z[i] = x[i] + rhs[i];
+}
+
+// z = x ⊙ rhs.
+@compute @workgroup_size(WG)
+fn multiply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= N) { return; }
+  z[i] = x[i] * rhs[i];
+}
+
+// y = SCALE · x.
+@compute @workgroup_size(WG)
+fn scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= N) { return; }
+  y[i] = SCALE * x[i];
+}
+
+// y += SCALE · x: gradients of a tensor that feeds several consumers add up in place.
+@compute @workgroup_size(WG)
+fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= N) { return; }
+  y[i] += SCALE * x[i];
+}
+
+// z[o, c, s] = x[o, c, s] + rhs[c]: a per-feature (INNER = 1) or per-channel bias.
+@compute @workgroup_size(WG)
+fn bias_add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= N) { return; }
+  z[i] = x[i] + rhs[(i / INNER) % CHANNELS];
 }

@@ -1,4 +1,6 @@
 // shadergrad public API.
+
+// GPU layer
 export { requestGpuDevice, type DeviceOptions, type GpuDevice } from './gpu/device';
 export {
   DeviceLostError,
@@ -8,12 +10,44 @@ export {
   type GpuEnvironment,
   type UnavailableReason,
 } from './gpu/errors';
-export { GpuRuntime, type GpuStats, type Launch } from './gpu/runtime';
+export { GpuRuntime, type BufferCopy, type BufferResource, type GpuStats, type Launch } from './gpu/runtime';
 export { grid1d, type BindingKind, type ComputeProgram } from './gpu/program';
+
+// Kernels (one module per family; each function returns a specialized ComputeProgram)
+export * as kernels from './kernels/all';
+export type { Activation } from './kernels/elementwise';
+export type { OptimizerConfig } from './kernels/optim';
+
+// Models
+export { Sequential, type Module } from './nn/module';
 export {
-  ACTIVATIONS,
-  activationBackward,
-  activationForward,
-  type Activation,
-  type ActivationOptions,
-} from './kernels/elementwise';
+  ActivationLayer,
+  BatchNorm,
+  BatchNorm1d,
+  BatchNorm2d,
+  Dropout,
+  ELU,
+  Flatten,
+  GELU,
+  LayerNorm,
+  LeakyReLU,
+  Linear,
+  ReLU,
+  Sigmoid,
+  Tanh,
+} from './nn/layers';
+export { initialize, type Initializer } from './nn/init';
+export { ShapeError } from './graph/ir';
+
+// Training
+export { compile, Trainer, type CompileOptions, type Evaluation, type TrainerStats } from './graph/trainer';
+export type { LossConfig } from './graph/loss';
+export type { TrainingMetrics } from './graph/metrics';
+export { adadelta, adagrad, adam, adamw, momentum, nesterov, rmsprop, sgd, OPTIMIZER_FACTORIES } from './optim/optimizers';
+export { constantLr, cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LrSchedule } from './optim/schedules';
+
+// Data
+export { Batcher, seededRandom, shuffleInPlace, takeFirst, type LabeledData } from './data/dataset';
+export { DataFormatError, parseIdx } from './data/idx';
+export { fetchMnistFiles } from './data/mnist-fetch';
+export { MNIST_FILE_NAMES, parseMnist, type Mnist, type MnistFiles, type MnistNormalization } from './data/mnist';

@@ -17,6 +17,16 @@ export interface GpuStats {
   bytesHeld: number;
 }
 
+/** A whole buffer or a byte range of one. */
+export type BufferResource = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+
+/** A copy of the first `bytes` bytes of one buffer into another, after the compute pass. */
+export interface BufferCopy {
+  readonly from: GPUBuffer;
+  readonly to: GPUBuffer;
+  readonly bytes: number;
+}
+
 /** One recorded dispatch. */
 export interface Launch {
   readonly pipeline: Pipeline;
@@ -92,21 +102,30 @@ export class GpuRuntime {
     return this.pipelines.get(program);
   }
 
-  /** A bind group with buffers[i] at binding i (whole buffers). */
-  bindGroup(pipeline: Pipeline, buffers: readonly GPUBuffer[], label = pipeline.program.label): GPUBindGroup {
+  /**
+   * A bind group with resources[i] at binding i: a whole buffer, or a view (offset and size in
+   * bytes; offsets must be multiples of the device's minStorageBufferOffsetAlignment, 256).
+   */
+  bindGroup(pipeline: Pipeline, resources: readonly BufferResource[], label = pipeline.program.label): GPUBindGroup {
     const expected = pipeline.program.bindings.length;
-    if (buffers.length !== expected) {
-      throw new RangeError(`${pipeline.program.label}: expected ${expected} buffers, got ${buffers.length}`);
+    if (resources.length !== expected) {
+      throw new RangeError(`${pipeline.program.label}: expected ${expected} buffers, got ${resources.length}`);
     }
     return this.device.createBindGroup({
       label,
       layout: pipeline.layout,
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: resources.map((resource, binding) => ({
+        binding,
+        resource: 'buffer' in resource ? resource : { buffer: resource },
+      })),
     });
   }
 
-  /** Records every launch into one compute pass and submits it once. Does not wait. */
-  submit(launches: readonly Launch[], label = 'shadergrad'): void {
+  /**
+   * Records every launch into one compute pass, then the buffer copies (e.g. metrics into a
+   * staging buffer for an asynchronous readback), and submits it all once. Does not wait.
+   */
+  submit(launches: readonly Launch[], label = 'shadergrad', copies: readonly BufferCopy[] = []): void {
     const encoder = this.device.createCommandEncoder({ label });
     const pass = encoder.beginComputePass({ label });
     for (const launch of launches) {
@@ -116,6 +135,7 @@ export class GpuRuntime {
       pass.dispatchWorkgroups(x, y, z);
     }
     pass.end();
+    for (const copy of copies) encoder.copyBufferToBuffer(copy.from, 0, copy.to, 0, copy.bytes);
     this.device.queue.submit([encoder.finish()]);
     this.counters.dispatches += launches.length;
     this.counters.submits++;
@@ -143,6 +163,11 @@ export class GpuRuntime {
     this.staging.get(size)!.push(stagingBuffer);
     this.throwPendingErrors();
     return copy;
+  }
+
+  /** Counts a readback started elsewhere (a mapAsync of a staging buffer the caller owns). */
+  countReadback(): void {
+    this.counters.readbacks++;
   }
 
   /** Reads a buffer as `length` float32 values. */

@@ -1,4 +1,5 @@
-// Kernel descriptors for shaders/elementwise.wgsl: activation forward and backward.
+// Kernel descriptors for shaders/elementwise.wgsl: activation forward and backward, and the
+// flat binary/linear ops (add, multiply, scale, accumulate, bias add).
 import source from '../../shaders/elementwise.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 
@@ -57,4 +58,70 @@ export function activationForward(activation: Activation, n: number, options: Ac
 export function activationBackward(activation: Activation, n: number, options: ActivationOptions = {}): ComputeProgram {
   if (activation === 'step') throw new RangeError('activation step has no useful gradient (it is 0 almost everywhere)');
   return program(activation, n, 'backward', options);
+}
+
+export interface FlatOptions {
+  workgroupSize?: number;
+}
+
+/** One thread per element of a flat array of n values; `constants` adds to WG and N. */
+function flat(
+  kernel: string,
+  entryPoint: string,
+  n: number,
+  bindings: ComputeProgram['bindings'],
+  options: FlatOptions,
+  constants: Record<string, number> = {},
+): ComputeProgram {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${kernel}: size must be ≥ 1, got ${n}`);
+  const wg = options.workgroupSize ?? 256;
+  return {
+    label: `elementwise.${kernel}`,
+    shader: source,
+    entryPoint,
+    bindings,
+    constants: { WG: wg, N: n, ...constants },
+    workgroups: grid1d(n, wg),
+  };
+}
+
+/** c = a + b over n values. Bindings: a (read, f32 [n]), b (read, f32 [n]), c (write, f32 [n]). */
+export function add(n: number, options: FlatOptions = {}): ComputeProgram {
+  return flat('add', 'add', n, ['read', 'read', 'write'], options);
+}
+
+/** c = a ⊙ b over n values. Bindings: a (read, f32 [n]), b (read, f32 [n]), c (write, f32 [n]). */
+export function multiply(n: number, options: FlatOptions = {}): ComputeProgram {
+  return flat('multiply', 'multiply', n, ['read', 'read', 'write'], options);
+}
+
+/** y = α·x over n values (α baked into the pipeline). Bindings: x (read, f32 [n]), y (write, f32 [n]). */
+export function scale(n: number, alpha: number, options: FlatOptions = {}): ComputeProgram {
+  if (!Number.isFinite(alpha)) throw new RangeError(`scale: α must be finite, got ${alpha}`);
+  return flat('scale', 'scale', n, ['read', 'write'], options, { SCALE: alpha });
+}
+
+/**
+ * y += α·x over n values (α defaults to 1): sums the gradients of a tensor that feeds
+ * several consumers. Bindings: x (read, f32 [n]), y (write, f32 [n], read and updated).
+ */
+export function accumulate(n: number, options: FlatOptions & { alpha?: number } = {}): ComputeProgram {
+  const alpha = options.alpha ?? 1;
+  if (!Number.isFinite(alpha)) throw new RangeError(`accumulate: α must be finite, got ${alpha}`);
+  return flat('accumulate', 'accumulate', n, ['read', 'write'], options, { SCALE: alpha });
+}
+
+/**
+ * y[o, c, s] = x[o, c, s] + b[c] for a row-major [outer, channels, inner] tensor; inner = 1
+ * is the [rows, cols] case, inner = H·W a per-channel bias of (N, C, H, W). Its gradients are
+ * dx = dy and db = reduce's biasGradient. Bindings: x (read, f32 [outer, channels, inner]),
+ * b (read, f32 [channels]), y (write, f32 [outer, channels, inner]).
+ */
+export function biasAdd(outer: number, channels: number, inner = 1, options: FlatOptions = {}): ComputeProgram {
+  const dims = [outer, channels, inner];
+  if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new RangeError(`biasAdd: [outer, channels, inner] = [${dims.join(', ')}] must be positive integers`);
+  }
+  const n = outer * channels * inner;
+  return flat('biasAdd', 'bias_add', n, ['read', 'read', 'write'], options, { CHANNELS: channels, INNER: inner });
 }

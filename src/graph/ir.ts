@@ -1,0 +1,92 @@
+// The graph IR: tensors with static shapes and a list of ops in build (topological) order.
+// Modules append ops through GraphBuilder, which checks shapes before any GPU work.
+import { ShadergradError } from '../gpu/errors';
+import type { Activation } from '../kernels/elementwise';
+import type { Initializer } from '../nn/init';
+
+/** A shape or wiring mistake in a model, found when the graph is built. */
+export class ShapeError extends ShadergradError {
+  override name = 'ShapeError';
+}
+
+export type TensorId = number;
+
+export interface TensorInfo {
+  readonly id: TensorId;
+  readonly shape: readonly number[];
+  readonly dtype: 'f32' | 'u32';
+  /** input: the batch; label: targets; param: in the arena; value: an intermediate. */
+  readonly role: 'input' | 'label' | 'param' | 'value';
+  readonly name: string;
+}
+
+/** The primitive ops of a model; each has one forward lowering and one gradient rule. */
+export interface OpAttrs {
+  /** y = x·Wᵀ (+ b) with W [out, in] (PyTorch layout) and b [out]; inputs [x, W, b?]. */
+  linear: { inFeatures: number; outFeatures: number; bias: boolean };
+  activation: { activation: Activation; alpha?: number };
+  /** Inverted dropout with probability p; the mask comes from (seed, step, index). */
+  dropout: { p: number };
+  /** Batch normalization over [N, C, S]; running statistics are not parameters. */
+  batchnorm: { channels: number; spatial: number; eps: number; momentum: number };
+  layernorm: { features: number; eps: number };
+  /** A view with another shape (Flatten); no data moves. */
+  reshape: Record<string, never>;
+}
+
+export type OpKind = keyof OpAttrs;
+
+export interface Op<K extends OpKind = OpKind> {
+  readonly kind: K;
+  /** Module path, e.g. "2" or "block.0", used in errors and parameter names. */
+  readonly layer: string;
+  readonly inputs: readonly TensorId[];
+  readonly output: TensorId;
+  readonly attrs: OpAttrs[K];
+}
+
+/** A trainable parameter: a view of the parameter arena. */
+export interface ParamInfo {
+  readonly tensor: TensorId;
+  /** PyTorch state-dict name, e.g. "0.weight". */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly init: Initializer;
+  /** Weight decay applies (false for biases and normalization scales/shifts). */
+  readonly decay: boolean;
+}
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+export const showShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** Records tensors, params and ops of one model for a fixed batch size. */
+export class GraphBuilder {
+  readonly tensors: TensorInfo[] = [];
+  readonly ops: Op[] = [];
+  readonly params: ParamInfo[] = [];
+
+  tensor(shape: readonly number[], role: TensorInfo['role'], name: string, dtype: TensorInfo['dtype'] = 'f32'): TensorId {
+    if (shape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ShapeError(`${name}: every dimension must be a positive integer, got ${showShape(shape)}`);
+    }
+    this.tensors.push({ id: this.tensors.length, shape: [...shape], dtype, role, name });
+    return this.tensors.length - 1;
+  }
+
+  shape(id: TensorId): readonly number[] {
+    return this.tensors[id]!.shape;
+  }
+
+  param(layer: string, field: string, shape: readonly number[], init: Initializer, decay: boolean): TensorId {
+    const name = layer ? `${layer}.${field}` : field;
+    const tensor = this.tensor(shape, 'param', name);
+    this.params.push({ tensor, name, shape: [...shape], init, decay });
+    return tensor;
+  }
+
+  op<K extends OpKind>(kind: K, layer: string, inputs: readonly TensorId[], outShape: readonly number[], attrs: OpAttrs[K]): TensorId {
+    const output = this.tensor(outShape, 'value', `${layer}:${kind}`);
+    this.ops.push({ kind, layer, inputs, output, attrs } as Op);
+    return output;
+  }
+}

@@ -1,0 +1,167 @@
+// The one table of lowering rules: for each op kind, the kernel calls of its forward pass
+// and of its gradient. A missing kind is a compile error (the table is a mapped type).
+import { batchNormBackward, batchNormEvalForward, batchNormTrainingForward } from '../kernels/batchnorm';
+import { dropoutBackward, dropoutForward } from '../kernels/dropout';
+import { activationBackward, activationForward } from '../kernels/elementwise';
+import { matmul } from '../kernels/matmul';
+import { layerNormBackward, layerNormForward, layerNormParamsBackward } from '../kernels/norm';
+import { biasGradient } from '../kernels/reduce';
+import { sizeOf, type GraphBuilder, type Op, type OpKind, type TensorId } from './ir';
+import type { Schedule } from './schedule';
+
+/** What a rule sees: keys of tensors and their gradients in the schedule being built. */
+export interface LowerContext {
+  readonly graph: GraphBuilder;
+  readonly schedule: Schedule;
+  readonly mode: 'train' | 'eval';
+  /** Key of a tensor's value (params: a view of the parameter arena). */
+  value(id: TensorId): string;
+  /** Key of a tensor's gradient (params: a view of the gradient arena). */
+  grad(id: TensorId): string;
+  /** Whether the loss gradient must flow into this tensor (false for the input batch). */
+  needsGrad(id: TensorId): boolean;
+  /** Makes `output` another name for `input`'s buffer (views such as Flatten). */
+  alias(output: TensorId, input: TensorId): void;
+  /** A per-op buffer: planned (saved statistics) or shared (running statistics). */
+  aux(op: Op, name: string, floats: number, shared?: Float32Array): string;
+  /** Key of a planned scratch buffer for a gradient nobody reads. */
+  scratch(op: Op, name: string, floats: number): string;
+  /** Key of the dropout RNG uniform, and this op's disjoint counter offset. */
+  dropout(op: Op<'dropout'>): { rng: string; offset: number };
+}
+
+interface Rule<K extends OpKind> {
+  forward(ctx: LowerContext, op: Op<K>): void;
+  /** Emits the calls that write the gradients of op.inputs from the gradient of op.output. */
+  backward(ctx: LowerContext, op: Op<K>): void;
+}
+
+const rows = (ctx: LowerContext, id: TensorId) => ctx.graph.shape(id)[0]!;
+
+export const RULES: { readonly [K in OpKind]: Rule<K> } = {
+  linear: {
+    forward(ctx, op) {
+      const [x, w, b] = op.inputs as [TensorId, TensorId, TensorId?];
+      const program = matmul({ a: ctx.graph.shape(x), b: ctx.graph.shape(w), transposeB: true, bias: b !== undefined });
+      const keys = [ctx.value(x), ctx.value(w), ...(b === undefined ? [] : [ctx.value(b)]), ctx.value(op.output)];
+      ctx.schedule.call(program, keys);
+    },
+    backward(ctx, op) {
+      const [x, w, b] = op.inputs as [TensorId, TensorId, TensorId?];
+      const dy = ctx.grad(op.output);
+      const n = rows(ctx, x);
+      const { inFeatures, outFeatures } = op.attrs;
+      if (ctx.needsGrad(x)) {
+        // dx = dy · W: [N, out] · [out, in]
+        ctx.schedule.call(matmul({ a: [n, outFeatures], b: [outFeatures, inFeatures] }), [dy, ctx.value(w), ctx.grad(x)]);
+      }
+      // dW = dyᵀ · x: [out, N] · [N, in] = [out, in], PyTorch's weight layout.
+      ctx.schedule.call(matmul({ a: [n, outFeatures], b: [n, inFeatures], transposeA: true }), [dy, ctx.value(x), ctx.grad(w)]);
+      if (b !== undefined) ctx.schedule.call(biasGradient(n, outFeatures), [dy, ctx.grad(b)]);
+    },
+  },
+
+  activation: {
+    forward(ctx, op) {
+      const [x] = op.inputs as [TensorId];
+      const program = activationForward(op.attrs.activation, sizeOf(ctx.graph.shape(x)), { alpha: op.attrs.alpha });
+      ctx.schedule.call(program, [ctx.value(x), ctx.value(op.output)]);
+    },
+    backward(ctx, op) {
+      const [x] = op.inputs as [TensorId];
+      if (!ctx.needsGrad(x)) return;
+      const program = activationBackward(op.attrs.activation, sizeOf(ctx.graph.shape(x)), { alpha: op.attrs.alpha });
+      ctx.schedule.call(program, [ctx.value(x), ctx.grad(op.output), ctx.grad(x)]);
+    },
+  },
+
+  dropout: {
+    forward(ctx, op) {
+      const [x] = op.inputs as [TensorId];
+      if (ctx.mode === 'eval' || op.attrs.p === 0) return ctx.alias(op.output, x); // identity at test time
+      const { rng, offset } = ctx.dropout(op);
+      const program = dropoutForward(sizeOf(ctx.graph.shape(x)), op.attrs.p, { offset });
+      ctx.schedule.call(program, [rng, ctx.value(x), ctx.value(op.output)]);
+    },
+    backward(ctx, op) {
+      const [x] = op.inputs as [TensorId];
+      if (!ctx.needsGrad(x) || op.attrs.p === 0) return; // p = 0: the alias already shares the gradient
+      const { rng, offset } = ctx.dropout(op);
+      const program = dropoutBackward(sizeOf(ctx.graph.shape(x)), op.attrs.p, { offset });
+      ctx.schedule.call(program, [rng, ctx.grad(op.output), ctx.grad(x)]);
+    },
+  },
+
+  batchnorm: {
+    forward(ctx, op) {
+      const [x, gamma, beta] = op.inputs as [TensorId, TensorId, TensorId];
+      const shape = ctx.graph.shape(x);
+      const { channels, eps, momentum } = op.attrs;
+      const runningMean = ctx.aux(op, 'running_mean', channels, new Float32Array(channels));
+      const runningVar = ctx.aux(op, 'running_var', channels, new Float32Array(channels).fill(1));
+      const common = [ctx.value(x), ctx.value(gamma), ctx.value(beta), ctx.value(op.output), runningMean, runningVar];
+      if (ctx.mode === 'eval') {
+        ctx.schedule.call(batchNormEvalForward(shape, { eps }), common);
+      } else {
+        const saved = ctx.aux(op, 'saved', 2 * channels);
+        ctx.schedule.call(batchNormTrainingForward(shape, { eps, momentum }), [...common, saved]);
+      }
+    },
+    backward(ctx, op) {
+      const [x, gamma, beta] = op.inputs as [TensorId, TensorId, TensorId];
+      const shape = ctx.graph.shape(x);
+      const saved = ctx.aux(op, 'saved', 2 * op.attrs.channels);
+      const dx = ctx.needsGrad(x) ? ctx.grad(x) : ctx.scratch(op, 'dx', sizeOf(shape));
+      ctx.schedule.call(batchNormBackward(shape, { eps: op.attrs.eps }), [
+        ctx.value(x),
+        ctx.value(gamma),
+        saved,
+        ctx.grad(op.output),
+        dx,
+        ctx.grad(gamma),
+        ctx.grad(beta),
+      ]);
+    },
+  },
+
+  layernorm: {
+    forward(ctx, op) {
+      const [x, gamma, beta] = op.inputs as [TensorId, TensorId, TensorId];
+      const n = rows(ctx, x);
+      const saved = ctx.aux(op, 'saved', 2 * n);
+      ctx.schedule.call(layerNormForward(n, op.attrs.features, { eps: op.attrs.eps }), [
+        ctx.value(x),
+        ctx.value(gamma),
+        ctx.value(beta),
+        ctx.value(op.output),
+        saved,
+      ]);
+    },
+    backward(ctx, op) {
+      const [x, gamma, beta] = op.inputs as [TensorId, TensorId, TensorId];
+      const n = rows(ctx, x);
+      const { features, eps } = op.attrs;
+      const saved = ctx.aux(op, 'saved', 2 * n);
+      const dy = ctx.grad(op.output);
+      if (ctx.needsGrad(x)) {
+        ctx.schedule.call(layerNormBackward(n, features, { eps }), [ctx.value(x), ctx.value(gamma), saved, dy, ctx.grad(x)]);
+      }
+      ctx.schedule.call(layerNormParamsBackward(n, features, { eps }), [
+        ctx.value(x),
+        saved,
+        dy,
+        ctx.grad(gamma),
+        ctx.grad(beta),
+      ]);
+    },
+  },
+
+  reshape: {
+    forward(ctx, op) {
+      ctx.alias(op.output, op.inputs[0]!);
+    },
+    backward() {
+      // The output is an alias of the input, so their gradients are one buffer too.
+    },
+  },
+};

@@ -1,0 +1,129 @@
+// A schedule is the ordered list of kernel calls of one step (or one evaluation batch), each
+// naming its buffers by key. Materializing it plans the buffers, compiles the pipelines and
+// makes the bind groups once; running it afterwards is a single submit.
+import type { ComputeProgram } from '../gpu/program';
+import { alignedSize, type BufferResource, type GpuRuntime, type Launch } from '../gpu/runtime';
+import { planBuffers, type Lifetime } from './plan';
+
+/** Where a buffer lives. */
+export type Storage =
+  /** An intermediate: placed by liveness, may share a GPU buffer with others. */
+  | { kind: 'planned' }
+  /** Owned by this schedule alone and kept between runs (its input batch, its metrics). */
+  | { kind: 'local'; usage?: 'uniform' }
+  /** Shared by every schedule of a model and kept (running statistics, RNG uniform). */
+  | { kind: 'shared'; usage?: 'uniform'; init?: Float32Array | Uint32Array }
+  /** A view into the parameter or gradient arena at a float offset. */
+  | { kind: 'view'; arena: 'params' | 'grads'; offset: number };
+
+export interface BufferSpec {
+  readonly bytes: number;
+  readonly storage: Storage;
+}
+
+export interface Call {
+  readonly program: ComputeProgram;
+  readonly keys: readonly string[];
+}
+
+/** Buffers shared across the schedules of one model. */
+export interface SharedBuffers {
+  readonly params: GPUBuffer;
+  readonly grads: GPUBuffer;
+  readonly byKey: Map<string, GPUBuffer>;
+}
+
+export class Schedule {
+  readonly calls: Call[] = [];
+  readonly specs = new Map<string, BufferSpec>();
+
+  /** Declares a buffer; declaring a key again must agree in size. */
+  define(key: string, bytes: number, storage: Storage): string {
+    const known = this.specs.get(key);
+    if (known && known.bytes !== bytes) throw new Error(`schedule: ${key} declared with ${known.bytes} and ${bytes} bytes`);
+    if (!known) this.specs.set(key, { bytes, storage });
+    return key;
+  }
+
+  call(program: ComputeProgram, keys: readonly string[]): void {
+    for (const key of keys) if (!this.specs.has(key)) throw new Error(`schedule: ${program.label} uses undeclared ${key}`);
+    if (keys.length !== program.bindings.length) {
+      throw new Error(`schedule: ${program.label} has ${program.bindings.length} bindings, got ${keys.length} keys`);
+    }
+    this.calls.push({ program, keys });
+  }
+}
+
+/** A schedule with its buffers, pipelines and bind groups made. */
+export interface Materialized {
+  readonly launches: readonly Launch[];
+  readonly buffers: ReadonlyMap<string, GPUBuffer>;
+  /** GPU buffers this schedule owns (planned slots and local buffers). */
+  readonly owned: readonly GPUBuffer[];
+}
+
+export async function materialize(runtime: GpuRuntime, schedule: Schedule, shared: SharedBuffers, label: string): Promise<Materialized> {
+  const lifetimes = new Map<string, { first: number; last: number }>();
+  schedule.calls.forEach((call, position) => {
+    for (const key of call.keys) {
+      const span = lifetimes.get(key);
+      if (span) span.last = position;
+      else lifetimes.set(key, { first: position, last: position });
+    }
+  });
+  const planned: Lifetime[] = [];
+  for (const [key, spec] of schedule.specs) {
+    const span = lifetimes.get(key);
+    if (spec.storage.kind === 'planned' && span) planned.push({ key, bytes: alignedSize(spec.bytes), ...span });
+  }
+  const plan = planBuffers(planned);
+  const slots = plan.slotBytes.map((bytes, i) => runtime.createBuffer(bytes, `${label} slot ${i}`));
+  const owned: GPUBuffer[] = [...slots];
+  const buffers = new Map<string, GPUBuffer>();
+  const resources = new Map<string, BufferResource>();
+
+  for (const [key, { bytes, storage }] of schedule.specs) {
+    let resource: BufferResource;
+    switch (storage.kind) {
+      case 'planned': {
+        const slot = plan.slotOf.get(key);
+        if (slot === undefined) continue; // declared but never used
+        resource = slots[slot]!;
+        break;
+      }
+      case 'local': {
+        const usage = storage.usage === 'uniform' ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : undefined;
+        resource = runtime.createBuffer(bytes, `${label} ${key}`, usage);
+        owned.push(resource);
+        break;
+      }
+      case 'shared': {
+        let buffer = shared.byKey.get(key);
+        if (!buffer) {
+          const usage = storage.usage === 'uniform' ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : undefined;
+          buffer = runtime.createBuffer(bytes, key, usage);
+          if (storage.init) runtime.write(buffer, storage.init);
+          shared.byKey.set(key, buffer);
+        }
+        resource = buffer;
+        break;
+      }
+      case 'view':
+        resource = {
+          buffer: storage.arena === 'params' ? shared.params : shared.grads,
+          offset: storage.offset * 4,
+          size: alignedSize(bytes),
+        };
+        break;
+    }
+    resources.set(key, resource);
+    buffers.set(key, 'buffer' in resource ? resource.buffer : resource);
+  }
+
+  const pipelines = await Promise.all(schedule.calls.map((call) => runtime.prepare(call.program)));
+  const launches = schedule.calls.map((call, i) => {
+    const pipeline = pipelines[i]!;
+    return { pipeline, bindGroup: runtime.bindGroup(pipeline, call.keys.map((key) => resources.get(key)!)) };
+  });
+  return { launches, buffers, owned };
+}

@@ -1,0 +1,39 @@
+// Kernel descriptors for shaders/clip.wgsl: clipping gradients by their global L2 norm.
+import source from '../../shaders/clip.wgsl?raw';
+import { grid1d, type ComputeProgram } from '../gpu/program';
+
+function check(kernel: string, n: number, maxNorm: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${kernel}: size must be ≥ 1, got ${n}`);
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`${kernel} (size ${n}): maxNorm must be > 0, got ${maxNorm}`);
+}
+
+/**
+ * ‖g‖₂ over n gradients and torch's clip coefficient min(1, maxNorm/(‖g‖ + 1e-6)), in one
+ * workgroup (WG must be a power of two). Bindings: grads (read, f32 [n]), stats (write,
+ * f32 [2]: the norm, then the coefficient).
+ */
+export function clipNorm(n: number, maxNorm: number, workgroupSize = 256): ComputeProgram {
+  check('clipNorm', n, maxNorm);
+  if (workgroupSize & (workgroupSize - 1)) throw new RangeError(`clipNorm: workgroup size ${workgroupSize} is not a power of two`);
+  return {
+    label: 'clip.norm',
+    shader: source,
+    entryPoint: 'norm',
+    bindings: ['read', 'write'],
+    constants: { WG: workgroupSize, N: n, MAX_NORM: maxNorm },
+    workgroups: [1, 1, 1],
+  };
+}
+
+/** g ← g·coefficient in place. Bindings: stats (read, f32 [2] from clipNorm), grads (write, f32 [n]). */
+export function clipScale(n: number, maxNorm: number, workgroupSize = 256): ComputeProgram {
+  check('clipScale', n, maxNorm);
+  return {
+    label: 'clip.scale',
+    shader: source,
+    entryPoint: 'scale',
+    bindings: ['read', 'write'],
+    constants: { WG: workgroupSize, N: n, MAX_NORM: maxNorm },
+    workgroups: grid1d(n, workgroupSize),
+  };
+}

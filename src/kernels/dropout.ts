@@ -1,0 +1,64 @@
+// Kernel descriptors for shaders/dropout.wgsl: inverted dropout forward and backward with
+// a counter-based mask (Philox-2x32-10 of seed, step and element index; no mask buffer).
+import source from '../../shaders/dropout.wgsl?raw';
+import { grid1d, type ComputeProgram } from '../gpu/program';
+
+export interface DropoutOptions {
+  /**
+   * First RNG counter of this tensor (default 0). Dropout layers that share one seed
+   * uniform must use disjoint ranges [offset, offset + n) or they draw the same mask.
+   */
+  offset?: number;
+  workgroupSize?: number;
+}
+
+const U32_RANGE = 2 ** 32;
+
+function program(n: number, p: number, entryPoint: 'forward' | 'backward', options: DropoutOptions): ComputeProgram {
+  const offset = options.offset ?? 0;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`dropout: size must be ≥ 1, got ${n}`);
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
+  if (!Number.isInteger(offset) || offset < 0 || offset + n > U32_RANGE) {
+    throw new RangeError(`dropout: counters [${offset}, ${offset + n}) of size ${n} do not fit in u32`);
+  }
+  const wg = options.workgroupSize ?? 256;
+  return {
+    label: `dropout.${entryPoint}`,
+    shader: source,
+    entryPoint,
+    bindings: ['uniform', 'read', 'write'],
+    constants: {
+      WG: wg,
+      N: n,
+      OFFSET: offset,
+      // keep ⇔ u ≥ p with u = (draw >> 8)/2^24, i.e. (draw >> 8) ≥ ceil(p·2^24) exactly.
+      THRESHOLD: Math.ceil(p * 2 ** 24),
+      SCALE: p < 1 ? 1 / (1 - p) : 0,
+    },
+    workgroups: grid1d(n, wg),
+  };
+}
+
+/**
+ * y = x ⊙ mask / (1 − p) over n values (torch.nn.Dropout in training; p = 1 gives zeros).
+ * Bindings: rng uniform (see {@link dropoutUniforms}), x [n] f32, y [n] f32.
+ */
+export function dropoutForward(n: number, p: number, options: DropoutOptions = {}): ComputeProgram {
+  return program(n, p, 'forward', options);
+}
+
+/**
+ * dx = dy ⊙ mask / (1 − p) with the forward mask recomputed from the same rng uniform.
+ * Bindings: rng uniform, dy [n] f32, dx [n] f32.
+ */
+export function dropoutBackward(n: number, p: number, options: DropoutOptions = {}): ComputeProgram {
+  return program(n, p, 'backward', options);
+}
+
+/** The 16-byte rng uniform (seed, step as u32): write a new step to draw a new mask. */
+export function dropoutUniforms(seed: number, step: number): Uint32Array {
+  for (const [name, v] of [['seed', seed], ['step', step]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v >= U32_RANGE) throw new RangeError(`dropout: ${name} must be a u32, got ${v}`);
+  }
+  return Uint32Array.of(seed, step, 0, 0);
+}

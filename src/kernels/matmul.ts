@@ -1,0 +1,128 @@
+// Kernel descriptor for shaders/matmul.wgsl: batched C = act(op(A)·op(B) + bias).
+import source from '../../shaders/matmul.wgsl?raw';
+import { MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
+import { ACTIVATIONS, DEFAULT_ALPHA, type Activation } from './elementwise';
+
+/**
+ * Per-invocation register tile and workgroup shape. Each invocation computes `rows` × `cols`
+ * outputs (4 or 8 each, as 4×4 blocks); a workgroup is `workgroup[0]` × `workgroup[1]`
+ * invocations along (columns, rows). The best choice depends on the adapter.
+ */
+export interface MatmulTile {
+  rows: 4 | 8;
+  cols: 4 | 8;
+  workgroup: readonly [number, number];
+}
+
+/**
+ * 8 × 8 outputs per invocation, 8 × 8 invocations per workgroup: the fastest measured on
+ * lavapipe and on SwiftShader (4 × 4 tiles are 30–40% slower on both; workgroup shape
+ * matters little).
+ */
+export const DEFAULT_MATMUL_TILE: MatmulTile = { rows: 8, cols: 8, workgroup: [8, 8] };
+
+/** Shapes and settings of one matmul. */
+export interface MatmulShape {
+  /** Stored shape of A, [rows, cols] or [batch, rows, cols]; a 2-D A is shared by every batch item. */
+  a: readonly number[];
+  /** Stored shape of B, [rows, cols] or [batch, rows, cols]; a 2-D B is shared by every batch item. */
+  b: readonly number[];
+  /** Use Aᵀ (per batch item): op(A) is then A's cols × rows. */
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** Add a bias vector of length n to every row of op(A)·op(B). */
+  bias?: boolean;
+  /** Applied last, with the codes and maths of the elementwise kernels. */
+  activation?: Activation;
+  /** LeakyReLU slope or ELU α (torch.nn defaults). */
+  alpha?: number;
+  tile?: MatmulTile;
+}
+
+const fmt = (shape: readonly number[]) => shape.join('×');
+
+function checkTile({ rows, cols, workgroup: [wx, wy] }: MatmulTile): void {
+  const ok =
+    (rows === 4 || rows === 8) && (cols === 4 || cols === 8) &&
+    Number.isInteger(wx) && Number.isInteger(wy) && wx >= 1 && wy >= 1 && wx * wy <= 256;
+  if (!ok) throw new RangeError(`matmul: unsupported tile ${rows}×${cols} with workgroup ${wx}×${wy}`);
+}
+
+/**
+ * C = act(op(A)·op(B) + bias) for each batch item, row-major f32, where op(X) is X or Xᵀ.
+ * With op(A) m×k and op(B) k×n, C is [batch, m, n] (batch 1 when neither operand is 3-D).
+ *
+ * Bindings, in order:
+ * 0. A (read): f32, the stored shape `a`, row-major, batch items consecutive.
+ * 1. B (read): f32, the stored shape `b`, likewise.
+ * 2. bias (read), only when `bias` is set: f32 [n].
+ * 2 or 3. C (write): f32 [batch, m, n], row-major.
+ * Every binding is accessed as a vec4 array, so buffers must be padded to a multiple of 16
+ * bytes (GpuRuntime.createBuffer does this).
+ */
+export function matmul(shape: MatmulShape): ComputeProgram {
+  const { a, b, transposeA = false, transposeB = false, activation = 'identity' } = shape;
+  const tile = shape.tile ?? DEFAULT_MATMUL_TILE;
+  for (const [name, dims] of [['A', a], ['B', b]] as const) {
+    if (dims.length !== 2 && dims.length !== 3) {
+      throw new RangeError(`matmul: ${name} must be 2-D or 3-D (batched), got shape [${dims.join(', ')}]`);
+    }
+  }
+  if (![...a, ...b].every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new RangeError(`matmul: every dimension must be a positive integer, got A ${fmt(a)} and B ${fmt(b)}`);
+  }
+  const [ar, ac] = a.slice(-2) as [number, number];
+  const [br, bc] = b.slice(-2) as [number, number];
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const [kb, n] = transposeB ? [bc, br] : [br, bc];
+  if (k !== kb) {
+    const op = (name: string, dims: readonly number[], t: boolean, r: number, c: number) =>
+      `${name} is ${fmt(dims)}${t ? ` (transposed: ${r}×${c})` : ''}`;
+    throw new RangeError(
+      `matmul: ${op('A', a, transposeA, m, k)} but ${op('B', b, transposeB, kb, n)} (inner dimensions differ)`,
+    );
+  }
+  const batchA = a.length === 3 ? a[0]! : 0;
+  const batchB = b.length === 3 ? b[0]! : 0;
+  if (batchA && batchB && batchA !== batchB) {
+    throw new RangeError(`matmul: A is ${fmt(a)} and B is ${fmt(b)} (batch sizes differ)`);
+  }
+  const batch = Math.max(batchA, batchB, 1);
+  checkTile(tile);
+  const [wx, wy] = tile.workgroup;
+  const workgroups: [number, number, number] = [
+    Math.ceil(n / (tile.cols * wx)),
+    Math.ceil(m / (tile.rows * wy)),
+    batch,
+  ];
+  if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) {
+    const grid = workgroups.join('×');
+    throw new RangeError(`matmul: A ${fmt(a)} · B ${fmt(b)} needs ${grid} workgroups, over the per-dimension limit`);
+  }
+  const transposed = `${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
+  return {
+    label: `matmul.${transposed}${shape.bias ? '.bias' : ''}.${activation}`,
+    shader: source,
+    entryPoint: shape.bias ? 'main_bias' : 'main',
+    bindings: shape.bias ? ['read', 'read', 'read', 'write'] : ['read', 'read', 'write'],
+    constants: {
+      M: m,
+      N: n,
+      K: k,
+      A_STRIDE: batchA ? m * k : 0,
+      B_STRIDE: batchB ? k * n : 0,
+      TRANS_A: Number(transposeA),
+      TRANS_B: Number(transposeB),
+      // vec4 reads go along the stored rows, so they need a row length divisible by 4.
+      VEC_A: Number(transposeA ? m % 4 === 0 : k % 4 === 0),
+      VEC_B: Number(transposeB ? k % 4 === 0 : n % 4 === 0),
+      ACT: ACTIVATIONS[activation],
+      ALPHA: shape.alpha ?? DEFAULT_ALPHA[activation] ?? 0,
+      BR: tile.rows / 4,
+      BC: tile.cols / 4,
+      WG_X: wx,
+      WG_Y: wy,
+    },
+    workgroups,
+  };
+}

@@ -1,0 +1,162 @@
+// Kernel descriptors for shaders/reduce.wgsl: axis sums and means, the bias gradient,
+// sum's broadcast backward, argmax, and sums / correct counts into a metrics slot.
+//
+// Sums are workgroup reductions: each thread adds a strided share of the terms in blocks
+// of 64, then a pairwise tree joins the threads. For L terms over a workgroup of W threads
+// the rounding error stays within about (64 + L/(64·W) + log2 W)·2⁻²⁴·Σ|x|, far below the
+// L·2⁻²⁴·Σ|x| of a running f32 sum.
+import source from '../../shaders/reduce.wgsl?raw';
+import { grid1d, type ComputeProgram } from '../gpu/program';
+
+export interface ReduceOptions {
+  /** Threads per workgroup: a power of two ≤ 256. Defaults depend on the kernel. */
+  workgroupSize?: number;
+}
+
+export interface SlotOptions extends ReduceOptions {
+  /** Add to the slot's current value instead of overwriting it. */
+  accumulate: boolean;
+  /** Index of the f32 word of the metrics buffer to write. */
+  slot: number;
+}
+
+function positive(kernel: string, names: readonly string[], dims: readonly number[]): void {
+  if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new RangeError(`${kernel}: [${names.join(', ')}] = [${dims.join(', ')}] must be positive integers`);
+  }
+}
+
+/** The requested workgroup size, validated, or the smallest power of two ≥ fallback (≤ 256). */
+function workgroupSize(kernel: string, options: ReduceOptions, fallback: number): number {
+  const wg = options.workgroupSize ?? Math.min(256, 2 ** Math.ceil(Math.log2(fallback)));
+  if (!Number.isInteger(wg) || wg < 1 || wg > 256 || (wg & (wg - 1)) !== 0) {
+    throw new RangeError(`${kernel}: workgroup size must be a power of two ≤ 256, got ${wg}`);
+  }
+  return wg;
+}
+
+function slotConstants(kernel: string, options: SlotOptions): Record<string, number> {
+  if (!Number.isInteger(options.slot) || options.slot < 0) {
+    throw new RangeError(`${kernel}: slot must be a non-negative integer, got ${options.slot}`);
+  }
+  return { SLOT: options.slot, ACCUMULATE: options.accumulate ? 1 : 0 };
+}
+
+/**
+ * Sum (or mean) over the middle axis of a row-major [outer, axis, inner] tensor.
+ * Bindings: x (read, f32 [outer, axis, inner]), out (write, f32 [outer, inner]).
+ */
+export function sumAxis(
+  outer: number,
+  axis: number,
+  inner: number,
+  options: ReduceOptions & { mean?: boolean } = {},
+): ComputeProgram {
+  positive('sumAxis', ['outer', 'axis', 'inner'], [outer, axis, inner]);
+  // One workgroup per output with no more threads than terms, so short axes idle nobody.
+  const wg = workgroupSize('sumAxis', options, axis);
+  return {
+    label: `reduce.${options.mean ? 'mean' : 'sum'}Axis`,
+    shader: source,
+    entryPoint: 'sum_axis',
+    bindings: ['read', 'write'],
+    constants: { WG: wg, OUTER: outer, AXIS: axis, INNER: inner, SCALE: options.mean ? 1 / axis : 1 },
+    workgroups: grid1d(outer * inner, 1),
+  };
+}
+
+/**
+ * Gradient of {@link sumAxis}: dy broadcast along the axis (divided by axis for the mean).
+ * Bindings: dy (read, f32 [outer, inner]), dx (write, f32 [outer, axis, inner]).
+ */
+export function sumAxisBackward(
+  outer: number,
+  axis: number,
+  inner: number,
+  options: ReduceOptions & { mean?: boolean } = {},
+): ComputeProgram {
+  positive('sumAxisBackward', ['outer', 'axis', 'inner'], [outer, axis, inner]);
+  const wg = workgroupSize('sumAxisBackward', options, 256);
+  return {
+    label: `reduce.${options.mean ? 'mean' : 'sum'}Axis.backward`,
+    shader: source,
+    entryPoint: 'broadcast_axis',
+    bindings: ['read', 'write'],
+    constants: { WG: wg, OUTER: outer, AXIS: axis, INNER: inner, SCALE: options.mean ? 1 / axis : 1 },
+    workgroups: grid1d(outer * axis * inner, wg),
+  };
+}
+
+/**
+ * Bias gradient db[c] = Σ_{o,s} dy[o, c, s]; with inner = 1 the column sum of [rows, cols].
+ * Bindings: dy (read, f32 [outer, channels, inner]), db (write, f32 [channels]).
+ */
+export function biasGradient(outer: number, channels: number, inner = 1, options: ReduceOptions = {}): ComputeProgram {
+  positive('biasGradient', ['outer', 'channels', 'inner'], [outer, channels, inner]);
+  const wg = workgroupSize('biasGradient', options, outer * inner);
+  return {
+    label: 'reduce.biasGradient',
+    shader: source,
+    entryPoint: 'sum_channels',
+    bindings: ['read', 'write'],
+    constants: { WG: wg, OUTER: outer, AXIS: channels, INNER: inner },
+    workgroups: grid1d(channels, 1),
+  };
+}
+
+/**
+ * out[slot] = (accumulate ? out[slot] : 0) + scale·Σ x[0..n), in one dispatch of one
+ * workgroup that strides over x: a loss summed into a metrics buffer with no readback.
+ * One workgroup keeps it a single dispatch; at n = 1e6 that is ~4k loads per thread.
+ * Bindings: x (read, f32 [n]), out (write, f32 metrics buffer with more than slot words).
+ */
+export function sumToSlot(n: number, options: SlotOptions & { scale?: number }): ComputeProgram {
+  positive('sumToSlot', ['n'], [n]);
+  const wg = workgroupSize('sumToSlot', options, n);
+  return {
+    label: 'reduce.sumToSlot',
+    shader: source,
+    entryPoint: 'sum_to_slot',
+    bindings: ['read', 'write'],
+    constants: { WG: wg, N: n, SCALE: options.scale ?? 1, ...slotConstants('sumToSlot', options) },
+    workgroups: [1, 1, 1],
+  };
+}
+
+/**
+ * Index of the first maximum of each row of [rows, cols] (ties: lowest index, as
+ * torch.argmax; a NaN is never chosen unless it is the row's first value).
+ * Bindings: x (read, f32 [rows, cols]), indices (write, u32 [rows]).
+ */
+export function argmax(rows: number, cols: number, options: ReduceOptions = {}): ComputeProgram {
+  positive('argmax', ['rows', 'cols'], [rows, cols]);
+  const wg = workgroupSize('argmax', options, 64);
+  return {
+    label: 'reduce.argmax',
+    shader: source,
+    entryPoint: 'argmax',
+    bindings: ['read', 'write'],
+    constants: { WG: wg, ROWS: rows, COLS: cols },
+    workgroups: grid1d(rows, wg),
+  };
+}
+
+/**
+ * metrics[slot] = (accumulate ? metrics[slot] : 0) + number of rows whose argmax (first
+ * maximum) equals the label, as an f32 count (exact below 2²⁴), one workgroup.
+ * A label ≥ cols never matches. Bindings: logits (read, f32 [rows, cols]),
+ * labels (read, u32 [rows]), metrics (write, f32 buffer with more than slot words).
+ */
+export function countCorrect(rows: number, cols: number, options: SlotOptions): ComputeProgram {
+  positive('countCorrect', ['rows', 'cols'], [rows, cols]);
+  if (rows >= 2 ** 24) throw new RangeError(`countCorrect: ${rows} rows exceed the exact f32 count 2^24`);
+  const wg = workgroupSize('countCorrect', options, rows);
+  return {
+    label: 'reduce.countCorrect',
+    shader: source,
+    entryPoint: 'count_correct',
+    bindings: ['read', 'read', 'write'],
+    constants: { WG: wg, ROWS: rows, COLS: cols, ...slotConstants('countCorrect', options) },
+    workgroups: [1, 1, 1],
+  };
+}

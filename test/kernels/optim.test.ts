@@ -1,0 +1,178 @@
+// Fused optimizer update: 10-step trajectories of every torch.optim variant on a segmented
+// arena against the float64 reference, the textbook momentum identity, and validation.
+import { describe, expect, it } from 'vitest';
+import {
+  optimizerUniform,
+  optimizerUpdate,
+  resolveOptimizer,
+  segmentTable,
+  stateSlotNames,
+  stateSlots,
+  UNIFORM_WORDS,
+  type ArenaSegment,
+  type OptimizerConfig,
+} from '../../src/kernels/optim';
+import { expectClose } from '../helpers/compare';
+import { testRuntime } from '../helpers/gpu';
+import { normal, uniform } from '../helpers/random';
+import { ReferenceOptimizer, textbookMomentum } from '../reference/optim';
+
+// Awkward lengths with gaps (alignment padding) before, between and after; two no-decay segments.
+const SEGMENTS: ArenaSegment[] = [
+  { start: 2, length: 1 },
+  { start: 6, length: 7, noDecay: true },
+  { start: 13, length: 33 },
+  { start: 49, length: 129, noDecay: true },
+  { start: 180, length: 1000 },
+];
+const ARENA = 1185;
+const STEPS = 10;
+
+// f32 against float64 over 10 steps: each step rounds p, the state and a few products to
+// f32 (≈6e-8 relative each), so parameters of size ~1 drift by a few 1e-7 at most.
+const PARAM_TOL = { atol: 1e-6, rtol: 1e-5 };
+// State slots: momentum buffers and averages are sums of signed terms that can cancel to
+// near 0, so their error scales with the slot's largest values, not with each value:
+// atol is STATE_SCALED_ATOL × max|slot| (worst measured on lavapipe: 2.5e-7 × max).
+const STATE_RTOL = 1e-5;
+const STATE_SCALED_ATOL = 1e-6;
+
+const VARIANTS: [string, OptimizerConfig][] = [
+  ['sgd', { kind: 'sgd', lr: 0.1 }],
+  ['sgd + weight decay', { kind: 'sgd', lr: 0.1, weightDecay: 0.05 }],
+  ['sgd momentum + dampening + weight decay', { kind: 'sgd', lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.05 }],
+  ['sgd nesterov + weight decay', { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.05 }],
+  ['adagrad + initial accumulator + weight decay', { kind: 'adagrad', lr: 0.1, initialAccumulatorValue: 0.1, weightDecay: 0.05 }],
+  ['adagrad lrDecay, eps 1e-3', { kind: 'adagrad', lr: 0.1, lrDecay: 0.05, eps: 1e-3 }],
+  ['adadelta + weight decay', { kind: 'adadelta', weightDecay: 0.05 }],
+  ['rmsprop + weight decay', { kind: 'rmsprop', weightDecay: 0.05 }],
+  ['rmsprop centered', { kind: 'rmsprop', centered: true }],
+  ['rmsprop momentum', { kind: 'rmsprop', momentum: 0.9 }],
+  ['rmsprop centered + momentum + weight decay, eps 1e-3', { kind: 'rmsprop', centered: true, momentum: 0.5, weightDecay: 0.05, eps: 1e-3 }],
+  ['adam', { kind: 'adam', lr: 0.01 }],
+  ['adam + L2 weight decay, betas (0.8, 0.99), eps 1e-3', { kind: 'adam', lr: 0.01, weightDecay: 0.05, betas: [0.8, 0.99], eps: 1e-3 }],
+  ['adamw', { kind: 'adamw', lr: 0.01, weightDecay: 0.1 }],
+];
+
+/** Values of `a` at arena elements inside segments, in order. */
+function inside(a: ArrayLike<number>, segments: readonly ArenaSegment[], offset = 0): number[] {
+  return segments.flatMap(({ start, length }) => Array.from({ length }, (_, k) => a[offset + start + k]!));
+}
+
+/**
+ * Runs `steps` updates on the GPU (one bind group, uniform and gradients rewritten each step,
+ * lr decaying and gradScale varying as a schedule and clipping would) beside the reference;
+ * compares the parameters after every step, then the state slots and untouched gaps.
+ */
+async function compareTrajectory(config: OptimizerConfig, segments: readonly ArenaSegment[], n: number, steps: number, seed: number) {
+  const runtime = await testRuntime();
+  const pipeline = await runtime.prepare(optimizerUpdate(config, n, segments.length));
+  const slots = stateSlotNames(config);
+  const p0 = uniform(n, seed);
+  const garbage = uniform(Math.max(1, slots.length) * n, seed + 1, 100, 200); // never read at step 1
+  const uniformData = new Float32Array(UNIFORM_WORDS);
+  const buffers = [
+    runtime.uniform(uniformData, 'optim uniform'),
+    runtime.upload(segmentTable(segments, n), 'optim segments'),
+    runtime.createBuffer(n * 4, 'optim grads'),
+    runtime.upload(p0, 'optim params'),
+    runtime.upload(garbage, 'optim state'),
+  ] as const;
+  const bindGroup = runtime.bindGroup(pipeline, buffers);
+  const reference = new ReferenceOptimizer(resolveOptimizer(config), segments, p0);
+  const base = resolveOptimizer(config).lr;
+  for (let step = 1; step <= steps; step++) {
+    const now = { lr: base * (1 - 0.05 * (step - 1)), step, gradScale: step % 3 === 0 ? 0.5 : 1 };
+    const grads = normal(n, seed + 10 * step);
+    runtime.write(buffers[2], grads);
+    runtime.write(buffers[0], optimizerUniform(config, now, uniformData));
+    runtime.submit([{ pipeline, bindGroup }]);
+    reference.step(grads, now);
+    expectClose(await runtime.readFloat32(buffers[3], n), reference.params, PARAM_TOL, `${config.kind} params after step ${step}`);
+  }
+  const state = await runtime.readFloat32(buffers[4], garbage.length);
+  slots.forEach((name, s) => {
+    const expected = reference.slot(name);
+    const want = inside(expected, segments);
+    const tol = { rtol: STATE_RTOL, atol: STATE_SCALED_ATOL * Math.max(...want.map(Math.abs)) };
+    expectClose(inside(state, segments, s * n), want, tol, `${config.kind} ${name}`);
+    const gaps = Array.from({ length: n }, (_, i) => i).filter((i) => Number.isNaN(expected[i]));
+    expect(gaps.every((i) => state[s * n + i] === garbage[s * n + i]), `${name} gaps untouched`).toBe(true);
+  });
+  for (const buffer of buffers) runtime.destroyBuffer(buffer);
+}
+
+describe('fused optimizer update', () => {
+  it.each(VARIANTS)('%s follows the float64 torch.optim trajectory for 10 steps', async (_, config) => {
+    await compareTrajectory(config, SEGMENTS, ARENA, STEPS, 7);
+  });
+
+  it('finds the segment of every element among 300 segments (binary search, gaps, no-decay flags)', async () => {
+    const segments: ArenaSegment[] = [];
+    for (let k = 0, start = 1; k < 300; k++) {
+      const length = 1 + ((k * 7) % 5);
+      segments.push({ start, length, noDecay: k % 3 === 0 });
+      start += length + (k % 4);
+    }
+    const last = segments[segments.length - 1]!;
+    await compareTrajectory({ kind: 'sgd', lr: 0.1, weightDecay: 0.5 }, segments, last.start + last.length + 2, 2, 3);
+  });
+
+  it('leaves parameters unchanged at lr 0 (AdamW decay included) while state still advances', async () => {
+    await compareTrajectory({ kind: 'adamw', lr: 0, weightDecay: 0.1 }, [{ start: 0, length: 33 }], 33, 2, 5);
+  });
+});
+
+describe('optimizer reference', () => {
+  it('SGD momentum equals the textbook "v ← αv − η∇L; w ← w + v" at constant lr', () => {
+    const w0 = uniform(33, 1);
+    const grads = Array.from({ length: STEPS }, (_, t) => normal(33, 100 + t));
+    const sgd = new ReferenceOptimizer(resolveOptimizer({ kind: 'sgd', lr: 0.05, momentum: 0.9 }), [{ start: 0, length: 33 }], w0);
+    const textbook = textbookMomentum(w0, grads, 0.05, 0.9);
+    grads.forEach((g, t) => {
+      sgd.step(g, { lr: 0.05, step: t + 1, gradScale: 1 });
+      expectClose(sgd.params, textbook[t]!, { atol: 1e-12, rtol: 1e-12 }, `momentum step ${t + 1}`);
+    });
+  });
+});
+
+describe('optimizer configuration', () => {
+  it('fills in torch defaults and counts state slots', () => {
+    expect(resolveOptimizer({ kind: 'adamw' })).toEqual({ kind: 'adamw', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2 });
+    expect(resolveOptimizer({ kind: 'adagrad', lr: 0.5 })).toMatchObject({ lr: 0.5, eps: 1e-10, lrDecay: 0 });
+    expect(stateSlots({ kind: 'sgd' })).toBe(0);
+    expect(stateSlotNames({ kind: 'sgd', momentum: 0.9 })).toEqual(['momentum_buffer']);
+    expect(stateSlotNames({ kind: 'rmsprop', centered: true, momentum: 0.9 })).toEqual(['square_avg', 'grad_avg', 'momentum_buffer']);
+    expect(stateSlots({ kind: 'adadelta' })).toBe(2);
+  });
+
+  it('lays the segment table out as rows [start, length, flags] and a 256-element block index', () => {
+    const table = segmentTable([{ start: 2, length: 1 }, { start: 300, length: 10, noDecay: true }], 600);
+    expect(Array.from(table)).toEqual([2, 1, 0, 300, 10, 1, 0, 0, 1, 1]);
+  });
+
+  it('computes the per-step uniform in float64 (Adagrad lr decay, Adam bias corrections, step as u32)', () => {
+    const u = optimizerUniform({ kind: 'adam' }, { lr: 0.1, step: 2, gradScale: 0.25 });
+    expect(Array.from(u.subarray(0, 4))).toEqual(Array.from(new Float32Array([0.1, 0.25, 1 - 0.81, 1 - 0.999 ** 2])));
+    expect(new Uint32Array(u.buffer)[4]).toBe(2);
+    expect(optimizerUniform({ kind: 'adagrad', lr: 0.1, lrDecay: 0.5 }, { step: 3 })[0]).toBeCloseTo(0.05, 7);
+  });
+
+  it('rejects bad hyperparameters, steps and segment tables, naming the optimizer and value', () => {
+    expect(() => resolveOptimizer({ kind: 'sgd', lr: -1 })).toThrow(/optim sgd: lr must be finite and ≥ 0, got -1/);
+    expect(() => resolveOptimizer({ kind: 'adam', eps: -1e-8 })).toThrow(/optim adam: eps .* got -1e-8/);
+    expect(() => resolveOptimizer({ kind: 'sgd', nesterov: true })).toThrow(/optim sgd: nesterov must be used with momentum > 0/);
+    expect(() => resolveOptimizer({ kind: 'sgd', nesterov: true, momentum: 0.9, dampening: 0.1 })).toThrow(/dampening 0.1/);
+    expect(() => resolveOptimizer({ kind: 'adamw', betas: [0.9, 1] })).toThrow(/optim adamw: betas\[1\] must be in \[0, 1\), got 1/);
+    expect(() => resolveOptimizer({ kind: 'adadelta', rho: 1.5 })).toThrow(/rho must be in \[0, 1\], got 1.5/);
+    expect(() => resolveOptimizer({ kind: 'rmsprop', momentum: -0.1 })).toThrow(/optim rmsprop: momentum .* got -0.1/);
+    expect(() => resolveOptimizer({ kind: 'adagrad', weightDecay: NaN })).toThrow(/weightDecay .* got NaN/);
+    expect(() => optimizerUniform({ kind: 'sgd' }, { step: 0 })).toThrow(/step must be an integer ≥ 1, got 0/);
+    expect(() => optimizerUniform({ kind: 'sgd' }, { step: 1, lr: -0.1 })).toThrow(/lr must be finite and ≥ 0/);
+    expect(optimizerUniform({ kind: 'sgd' }, { step: 1, lr: 0 })[0]).toBe(0);
+    expect(() => segmentTable([], 10)).toThrow(/at least one segment/);
+    expect(() => segmentTable([{ start: 0, length: 5 }, { start: 4, length: 2 }], 10)).toThrow(/segment 1 \(start 4, length 2\)/);
+    expect(() => segmentTable([{ start: 8, length: 5 }], 10)).toThrow(/within the arena of 10/);
+    expect(() => optimizerUpdate({ kind: 'adam' }, 0, 1)).toThrow(/optim adam: arena size and segment count must be ≥ 1/);
+  });
+});
