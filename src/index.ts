@@ -20,6 +20,7 @@ export type { OptimizerConfig } from './kernels/optim';
 
 // Models
 export { Sequential, type Module } from './nn/module';
+export { functional, SymbolicTensor } from './nn/functional';
 export {
   ActivationLayer,
   BatchNorm,

@@ -1,8 +1,9 @@
 // Builds the schedule of a training step or an evaluation batch from a graph: forward calls,
 // the loss head, backward calls in reverse, and the fused optimizer update.
 import { clipNorm, clipScale } from '../kernels/clip';
+import { accumulate } from '../kernels/elementwise';
 import { optimizerUpdate, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
-import { ShapeError, sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
+import { sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
 import { lowerLoss, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
 import { RULES, type LowerContext } from './lower';
 import { Schedule } from './schedule';
@@ -46,20 +47,13 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
   const root = (id: TensorId): TensorId => (aliasOf.has(id) ? root(aliasOf.get(id)!) : id);
   const paramOffset = new Map(graph.params.map((p, i) => [p.tensor, layout.entries[i]!.offset]));
 
-  // Which tensors the gradient must reach, and a check that nothing is read twice (gradient
-  // accumulation for shared tensors is not implemented yet).
+  // Which tensors the gradient must reach.
   const needs = new Set<TensorId>(graph.params.map((p) => p.tensor));
-  const readers = new Map<TensorId, string>();
-  for (const op of graph.ops) {
-    for (const input of op.inputs) {
-      const earlier = readers.get(input);
-      if (earlier) {
-        throw new ShapeError(`${graph.tensors[input]!.name} feeds both ${earlier} and ${op.layer}; a tensor may feed one layer`);
-      }
-      readers.set(input, op.layer);
-    }
-    if (op.inputs.some((i) => needs.has(i))) needs.add(op.output);
-  }
+  for (const op of graph.ops) if (op.inputs.some((i) => needs.has(i))) needs.add(op.output);
+
+  // Gradient contributions written so far per tensor, and accumulations still to record.
+  const contributions = new Map<TensorId, number>();
+  const pendingSums: { from: string; to: string; floats: number }[] = [];
 
   const dropoutOffsets = new Map<Op, number>();
   let dropoutCounter = 0;
@@ -89,6 +83,17 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
         return schedule.define(`dp${r}`, f32(r), { kind: 'view', arena: 'grads', offset: paramOffset.get(r)! });
       }
       return schedule.define(`g${r}`, f32(r), { kind: 'planned' });
+    },
+    gradOut(id) {
+      const r = root(id);
+      const target = ctx.grad(r);
+      const seen = contributions.get(r) ?? 0;
+      contributions.set(r, seen + 1);
+      if (seen === 0) return target;
+      const floats = sizeOf(graph.shape(r));
+      const from = schedule.define(`${target}+${seen}`, floats * 4, { kind: 'planned' });
+      pendingSums.push({ from, to: target, floats });
+      return from;
     },
     needsGrad: (id) => needs.has(id),
     alias(output, input) {
@@ -124,7 +129,10 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
   const opt = options.optimizer;
   if (!opt) return { schedule, output };
 
-  for (const op of [...graph.ops].reverse()) (RULES[op.kind].backward as (c: LowerContext, o: Op) => void)(ctx, op);
+  for (const op of [...graph.ops].reverse()) {
+    (RULES[op.kind].backward as (c: LowerContext, o: Op) => void)(ctx, op);
+    for (const { from, to, floats } of pendingSums.splice(0)) schedule.call(accumulate(floats), [from, to]);
+  }
 
   const arenaBytes = layout.size * 4;
   const grads = schedule.define(KEYS.grads, arenaBytes, { kind: 'view', arena: 'grads', offset: 0 });

@@ -32,6 +32,8 @@ export interface OpAttrs {
   layernorm: { features: number; eps: number };
   /** A view with another shape (Flatten); no data moves. */
   reshape: Record<string, never>;
+  /** Elementwise sum of two tensors of the same shape (residual connections). */
+  add: Record<string, never>;
 }
 
 export type OpKind = keyof OpAttrs;

@@ -2,7 +2,7 @@
 // and of its gradient. A missing kind is a compile error (the table is a mapped type).
 import { batchNormBackward, batchNormEvalForward, batchNormTrainingForward } from '../kernels/batchnorm';
 import { dropoutBackward, dropoutForward } from '../kernels/dropout';
-import { activationBackward, activationForward } from '../kernels/elementwise';
+import { activationBackward, activationForward, add, scale } from '../kernels/elementwise';
 import { matmul } from '../kernels/matmul';
 import { layerNormBackward, layerNormForward, layerNormParamsBackward } from '../kernels/norm';
 import { biasGradient } from '../kernels/reduce';
@@ -16,8 +16,14 @@ export interface LowerContext {
   readonly mode: 'train' | 'eval';
   /** Key of a tensor's value (params: a view of the parameter arena). */
   value(id: TensorId): string;
-  /** Key of a tensor's gradient (params: a view of the gradient arena). */
+  /** Key of a tensor's gradient, to read (params: a view of the gradient arena). */
   grad(id: TensorId): string;
+  /**
+   * Key to write one contribution to a tensor's gradient into. The first contribution goes
+   * straight to the gradient; later ones (a tensor read by several ops) go to a scratch
+   * buffer that is added to it right after the rule's calls.
+   */
+  gradOut(id: TensorId): string;
   /** Whether the loss gradient must flow into this tensor (false for the input batch). */
   needsGrad(id: TensorId): boolean;
   /** Makes `output` another name for `input`'s buffer (views such as Flatten). */
@@ -53,11 +59,11 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const { inFeatures, outFeatures } = op.attrs;
       if (ctx.needsGrad(x)) {
         // dx = dy · W: [N, out] · [out, in]
-        ctx.schedule.call(matmul({ a: [n, outFeatures], b: [outFeatures, inFeatures] }), [dy, ctx.value(w), ctx.grad(x)]);
+        ctx.schedule.call(matmul({ a: [n, outFeatures], b: [outFeatures, inFeatures] }), [dy, ctx.value(w), ctx.gradOut(x)]);
       }
       // dW = dyᵀ · x: [out, N] · [N, in] = [out, in], PyTorch's weight layout.
-      ctx.schedule.call(matmul({ a: [n, outFeatures], b: [n, inFeatures], transposeA: true }), [dy, ctx.value(x), ctx.grad(w)]);
-      if (b !== undefined) ctx.schedule.call(biasGradient(n, outFeatures), [dy, ctx.grad(b)]);
+      ctx.schedule.call(matmul({ a: [n, outFeatures], b: [n, inFeatures], transposeA: true }), [dy, ctx.value(x), ctx.gradOut(w)]);
+      if (b !== undefined) ctx.schedule.call(biasGradient(n, outFeatures), [dy, ctx.gradOut(b)]);
     },
   },
 
@@ -71,7 +77,7 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const [x] = op.inputs as [TensorId];
       if (!ctx.needsGrad(x)) return;
       const program = activationBackward(op.attrs.activation, sizeOf(ctx.graph.shape(x)), { alpha: op.attrs.alpha });
-      ctx.schedule.call(program, [ctx.value(x), ctx.grad(op.output), ctx.grad(x)]);
+      ctx.schedule.call(program, [ctx.value(x), ctx.grad(op.output), ctx.gradOut(x)]);
     },
   },
 
@@ -88,7 +94,7 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       if (!ctx.needsGrad(x) || op.attrs.p === 0) return; // p = 0: the alias already shares the gradient
       const { rng, offset } = ctx.dropout(op);
       const program = dropoutBackward(sizeOf(ctx.graph.shape(x)), op.attrs.p, { offset });
-      ctx.schedule.call(program, [rng, ctx.grad(op.output), ctx.grad(x)]);
+      ctx.schedule.call(program, [rng, ctx.grad(op.output), ctx.gradOut(x)]);
     },
   },
 
@@ -111,15 +117,15 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const [x, gamma, beta] = op.inputs as [TensorId, TensorId, TensorId];
       const shape = ctx.graph.shape(x);
       const saved = ctx.aux(op, 'saved', 2 * op.attrs.channels);
-      const dx = ctx.needsGrad(x) ? ctx.grad(x) : ctx.scratch(op, 'dx', sizeOf(shape));
+      const dx = ctx.needsGrad(x) ? ctx.gradOut(x) : ctx.scratch(op, 'dx', sizeOf(shape));
       ctx.schedule.call(batchNormBackward(shape, { eps: op.attrs.eps }), [
         ctx.value(x),
         ctx.value(gamma),
         saved,
         ctx.grad(op.output),
         dx,
-        ctx.grad(gamma),
-        ctx.grad(beta),
+        ctx.gradOut(gamma),
+        ctx.gradOut(beta),
       ]);
     },
   },
@@ -144,15 +150,29 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const saved = ctx.aux(op, 'saved', 2 * n);
       const dy = ctx.grad(op.output);
       if (ctx.needsGrad(x)) {
-        ctx.schedule.call(layerNormBackward(n, features, { eps }), [ctx.value(x), ctx.value(gamma), saved, dy, ctx.grad(x)]);
+        ctx.schedule.call(layerNormBackward(n, features, { eps }), [ctx.value(x), ctx.value(gamma), saved, dy, ctx.gradOut(x)]);
       }
       ctx.schedule.call(layerNormParamsBackward(n, features, { eps }), [
         ctx.value(x),
         saved,
         dy,
-        ctx.grad(gamma),
-        ctx.grad(beta),
+        ctx.gradOut(gamma),
+        ctx.gradOut(beta),
       ]);
+    },
+  },
+
+  add: {
+    forward(ctx, op) {
+      const [a, b] = op.inputs as [TensorId, TensorId];
+      ctx.schedule.call(add(sizeOf(ctx.graph.shape(a))), [ctx.value(a), ctx.value(b), ctx.value(op.output)]);
+    },
+    backward(ctx, op) {
+      // d(a + b)/da = d(a + b)/db = 1: each input receives a copy of the output gradient.
+      const n = sizeOf(ctx.graph.shape(op.output));
+      for (const input of op.inputs) {
+        if (ctx.needsGrad(input)) ctx.schedule.call(scale(n, 1), [ctx.grad(op.output), ctx.gradOut(input)]);
+      }
     },
   },
 

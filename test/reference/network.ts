@@ -25,7 +25,7 @@ export interface NetworkShape {
 }
 
 /** y = x·Wᵀ + b for x [n, k], W [m, k]. */
-function linear(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, n: number, k: number, m: number): Float64Array {
+export function linear(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, n: number, k: number, m: number): Float64Array {
   const y = new Float64Array(n * m);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
@@ -38,7 +38,7 @@ function linear(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>
 }
 
 /** dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy. */
-function linearBackward(x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>, n: number, k: number, m: number) {
+export function linearBackward(x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>, n: number, k: number, m: number) {
   const dx = new Float64Array(n * k);
   const dw = new Float64Array(m * k);
   const db = new Float64Array(m);
