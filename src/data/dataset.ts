@@ -56,6 +56,7 @@ export class Batcher {
   private readonly order: Uint32Array;
   private readonly random: () => number;
   private readonly size: number;
+  private readonly shuffle: boolean;
 
   constructor(
     readonly data: LabeledData,
@@ -72,8 +73,6 @@ export class Batcher {
     this.shuffle = options.shuffle ?? true;
     this.batchesPerEpoch = Math.floor(data.count / batchSize);
   }
-
-  private readonly shuffle: boolean;
 
   /** Starts an epoch: reshuffles the sample order (when shuffling). */
   startEpoch(): void {

@@ -1,15 +1,8 @@
 // Seeded random numbers for tests (mulberry32 + Box–Muller), so failures reproduce.
+import { seededRandom } from '../../src/data/dataset';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of floats in [0, 1): the library's own mulberry32. */
+export const rng = seededRandom;
 
 /** n values uniform in [lo, hi). */
 export function uniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
