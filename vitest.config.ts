@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { webdriverio } from '@vitest/browser-webdriverio';
 import { defineConfig } from 'vitest/config';
+import { CHROMEDRIVER_BINARY, CHROMIUM_BINARY, chromiumArgs } from './test/support/chromium.js';
 
 // Chromium writes a ~12 MB profile per run into TMPDIR; keep it inside the project, one
 // folder per Vitest process, and remove the folders of processes that have ended.
@@ -27,20 +28,6 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
-
-const chromiumArgs = [
-  '--headless=new',
-  '--no-sandbox', // needed when running as root (CI)
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost',
-];
 
 // `*.node.test.ts` files need Node APIs (file system, child processes); `*.browser.test.ts`
 // files need a page. Everything else runs in both projects.
@@ -72,8 +59,8 @@ export default defineConfig({
             screenshotFailures: false,
             provider: webdriverio({
               capabilities: {
-                'goog:chromeOptions': { binary: '/usr/bin/chromium', args: chromiumArgs },
-                'wdio:chromedriverOptions': { binary: '/usr/bin/chromedriver' },
+                'goog:chromeOptions': { binary: CHROMIUM_BINARY, args: chromiumArgs },
+                'wdio:chromedriverOptions': { binary: CHROMEDRIVER_BINARY },
               },
             }),
             instances: [{ browser: 'chrome' }],

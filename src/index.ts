@@ -51,4 +51,4 @@ export { constantLr, cosineDecay, exponentialDecay, linearWarmup, stepDecay, typ
 export { Batcher, seededRandom, shuffleInPlace, takeFirst, type LabeledData } from './data/dataset';
 export { DataFormatError, parseIdx } from './data/idx';
 export { fetchMnistFiles } from './data/mnist-fetch';
-export { MNIST_FILE_NAMES, parseMnist, type Mnist, type MnistFiles, type MnistNormalization } from './data/mnist';
+export { MNIST_FILE_NAMES, MNIST_MEAN, MNIST_STD, parseMnist, type Mnist, type MnistFiles, type MnistNormalization } from './data/mnist';
