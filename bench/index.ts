@@ -1,0 +1,13 @@
+// Every benchmark suite, in the order `npm run bench` runs them.
+import type { Suite } from './core';
+import { batchnormSuite } from './batchnorm';
+import { elementwiseSuite } from './elementwise';
+import { matmulSuite } from './matmul';
+import { optimSuite } from './optim';
+import { softmaxSuite } from './softmax';
+import { trainSuite } from './train';
+
+export * from './core';
+export { TfjsUnavailableError, type TfModules } from './tfjs';
+
+export const SUITES: readonly Suite[] = [matmulSuite, elementwiseSuite, softmaxSuite, batchnormSuite, optimSuite, trainSuite];

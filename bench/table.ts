@@ -1,0 +1,108 @@
+// Renders benchmark results: the terminal table, the README's markdown table, and the
+// README update between the `<!-- bench:start -->` / `<!-- bench:end -->` markers.
+import { UNIT_LABEL, type BenchResult, type Unit } from './core';
+
+/** A result, or a case that produced no number and why. */
+export type Row = BenchResult | { suite: string; name: string; size: string; engine: string; error: string; formula: string };
+
+export const isResult = (row: Row): row is BenchResult => !('error' in row);
+
+export function rate(result: BenchResult): { value: number; unit: Unit } {
+  const unit: Unit = result.gflops !== undefined ? 'gflops' : result.gbps !== undefined ? 'gbps' : 'samplesPerSec';
+  return { value: result[unit]!, unit };
+}
+
+function formatRate(result: BenchResult): string {
+  const { value, unit } = rate(result);
+  const digits = unit === 'samplesPerSec' ? 0 : value < 10 ? 2 : 1;
+  return `${value.toFixed(digits)} ${UNIT_LABEL[unit]}`;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+
+export function describeRow(row: Row): string {
+  return isResult(row) ? `${formatRate(row)} (${formatMs(row.medianMs)})` : row.error;
+}
+
+/** Rows side by side per (suite, name, size): shadergrad, TF.js and their ratio. */
+function paired(rows: readonly Row[]) {
+  const groups = new Map<string, { suite: string; name: string; size: string; sg?: Row; tf?: Row }>();
+  for (const row of rows) {
+    const key = `${row.suite}|${row.name}|${row.size}`;
+    const group = groups.get(key) ?? { suite: row.suite, name: row.name, size: row.size };
+    if (row.engine === 'tfjs') group.tf = row;
+    else group.sg = row;
+    groups.set(key, group);
+  }
+  return [...groups.values()].map((g) => {
+    const ratio = g.sg && g.tf && isResult(g.sg) && isResult(g.tf) ? rate(g.sg).value / rate(g.tf).value : undefined;
+    return { ...g, ratio };
+  });
+}
+
+/** The speed-up targets of the benchmark issue, with whether this run met them. */
+export function targets(rows: readonly Row[]): string[] {
+  const find = (suite: string, name: string, size: string, engine: string) =>
+    rows.find((r): r is BenchResult => isResult(r) && r.suite === suite && r.name.startsWith(name) && r.size === size && r.engine === engine);
+  const lines: string[] = [];
+  const check = (what: string, goal: number, a?: BenchResult, b?: BenchResult, byTime = false) => {
+    if (!a || !b) return;
+    const ratio = byTime ? b.medianMs / a.medianMs : rate(a).value / rate(b).value;
+    lines.push(`${what}: ${ratio.toFixed(2)}× (target ≥ ${goal}×) ${ratio >= goal ? 'met' : 'NOT met'}`);
+  };
+  const mm = '1024×1024×1024';
+  check('matmul 1024² NN vs TF.js WebGPU', 3, find('matmul', 'matmul NN', mm, 'shadergrad'), find('matmul', 'matmul NN', mm, 'tfjs'));
+  check('MLP training samples/s vs TF.js', 3, find('train', 'MLP', 'batch 128', 'shadergrad'), find('train', 'MLP', 'batch 128', 'tfjs'));
+  const p = '1e6 params / 20 tensors';
+  check('fused Adam vs 20 per-tensor updates at 1e6 params', 5, find('optim', 'adam fused', p, 'shadergrad'), find('optim', 'adam per-tensor', p, 'shadergrad'), true);
+  return lines;
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+}
+
+/** The plain-text table printed to stdout, with each suite's formula above its rows. */
+export function textTable(rows: readonly Row[]): string {
+  const head = ['benchmark', 'size', 'shadergrad', 'TF.js WebGPU', 'ratio'];
+  const body = paired(rows).map((g) => [g.name, g.size, g.sg ? describeRow(g.sg) : '', g.tf ? describeRow(g.tf) : '', g.ratio ? `${g.ratio.toFixed(2)}×` : '', g.suite]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.filter((r) => r[i]!.length < 60).map((r) => r[i]!.length)));
+  const out: string[] = [];
+  let suite = '';
+  for (const row of body) {
+    if (row[5] !== suite) {
+      suite = row[5]!;
+      const formulas = [...new Set(rows.filter((r) => r.suite === suite).map((r) => r.formula))];
+      out.push('', `[${suite}] ${formulas.join('; ')}`, pad(head, widths));
+    }
+    out.push(pad(row.slice(0, 5), widths));
+  }
+  return out.join('\n').trimStart();
+}
+
+/** The README's markdown table: one row per benchmark, engines side by side, then formulas and targets. */
+export function markdownTable(rows: readonly Row[], about: string): string {
+  const lines = [about, '', '| suite | benchmark | size | shadergrad | TF.js WebGPU | ratio |', '|---|---|---|---|---|---|'];
+  for (const g of paired(rows)) {
+    const cell = (r?: Row) => (r ? describeRow(r).replaceAll('|', '\\|') : '—');
+    lines.push(`| ${g.suite} | ${g.name} | ${g.size} | ${cell(g.sg)} | ${cell(g.tf)} | ${g.ratio ? `${g.ratio.toFixed(2)}×` : ''} |`);
+  }
+  const formulas = [...new Set(rows.map((r) => `${r.suite}: ${r.formula}`))];
+  lines.push('', ...formulas.map((f) => `- ${f}`));
+  const t = targets(rows);
+  if (t.length) lines.push('', 'Targets:', '', ...t.map((l) => `- ${l}`));
+  return lines.join('\n');
+}
+
+export const README_START = '<!-- bench:start -->';
+export const README_END = '<!-- bench:end -->';
+
+/** Replaces what lies between the markers; throws if they are missing. */
+export function replaceBetweenMarkers(text: string, table: string): string {
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start < 0 || end < start) throw new RangeError(`README has no ${README_START} … ${README_END} markers`);
+  return `${text.slice(0, start + README_START.length)}\n${table}\n${text.slice(end)}`;
+}

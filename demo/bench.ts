@@ -1,0 +1,55 @@
+// The benchmark page: runs the same definitions as `npm run bench` (bench/) in the browser,
+// with TF.js's WebGPU backend as the peer, and prints the same table.
+import { SUITES, type BenchContext, type TfModules } from '../bench/index';
+import { runCases } from '../bench/run';
+import { targets, textTable } from '../bench/table';
+import { GpuRuntime, WebGPUUnavailableError } from '../src/index';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const adapterEl = $('adapter');
+const progressEl = $('progress');
+const resultsEl = $('results');
+const buttons = [$<HTMLButtonElement>('quick'), $<HTMLButtonElement>('full')];
+
+/** TF.js with its WebGPU backend (its own device on this browser's adapter), or why not. */
+async function loadTfjs(): Promise<TfModules | { unavailable: string }> {
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    const layers = await import('@tensorflow/tfjs-layers');
+    if (!(await tf.setBackend('webgpu'))) return { unavailable: 'tf.setBackend("webgpu") failed' };
+    await tf.ready();
+    const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+    return { tf, layers, adapter: [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'unknown adapter' };
+  } catch (error) {
+    return { unavailable: `cannot load TF.js WebGPU: ${(error as Error).message ?? String(error)}` };
+  }
+}
+
+async function run(quick: boolean): Promise<void> {
+  buttons.forEach((b) => (b.disabled = true));
+  resultsEl.textContent = '';
+  try {
+    const runtime = await GpuRuntime.create();
+    adapterEl.textContent = runtime.gpu.adapterName;
+    const withTfjs = $<HTMLInputElement>('tfjs').checked;
+    const ctx: BenchContext = { runtime, tfjs: withTfjs ? await loadTfjs() : { unavailable: 'not requested' } };
+    const cases = SUITES.flatMap((s) => s.cases(quick)).filter((c) => withTfjs || c.engine !== 'tfjs');
+    const rows = await runCases(cases, ctx, {
+      quick,
+      onProgress: (text) => (progressEl.textContent = text),
+      onRow: (row) => (resultsEl.textContent += `${JSON.stringify(row)}\n`),
+    });
+    runtime.destroy();
+    progressEl.textContent = `Done: ${rows.length} results.`;
+    resultsEl.textContent = `${textTable(rows)}\n\n${targets(rows).join('\n')}`;
+  } catch (error) {
+    progressEl.className = 'error';
+    progressEl.textContent = error instanceof WebGPUUnavailableError ? error.message : `Failed: ${String(error)}`;
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+buttons[0]!.addEventListener('click', () => void run(true));
+buttons[1]!.addEventListener('click', () => void run(false));

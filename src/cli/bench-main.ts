@@ -1,0 +1,118 @@
+// The benchmark runner behind `npm run bench` (Node only): loads the engine and TF.js on one
+// Dawn GPU object, runs the selected suites from bench/ (check, warm up, time, median) and
+// prints a table, JSON lines (--json) or the README's markdown table (--markdown, --readme).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { create, globals } from 'webgpu';
+import { SUITES, type BenchContext } from '../../bench/index';
+import { runCases } from '../../bench/run';
+import { isResult, markdownTable, replaceBetweenMarkers, targets, textTable } from '../../bench/table';
+import { GpuRuntime } from '../gpu/runtime';
+import { ShadergradError } from '../gpu/errors';
+import { loadTfjs } from './bench-tfjs';
+import type { CliIo } from './train-main';
+
+export const BENCH_USAGE =
+  `usage: npm run bench -- [--suite ${SUITES.map((s) => s.name).join(',')}] [--json] [--markdown] ` +
+  '[--readme FILE] [--quick] [--no-tfjs] [--filter TEXT]';
+
+export interface BenchArgs {
+  suites: string[];
+  json: boolean;
+  markdown: boolean;
+  /** Write the markdown table into this file between the bench markers. */
+  readme: string | undefined;
+  /** Only each suite's smallest size, one timed run (a smoke test). */
+  quick: boolean;
+  tfjs: boolean;
+  /** Only cases whose "name size" contains this text, e.g. "1024×1024×1024". */
+  filter: string | undefined;
+}
+
+export class BenchUsageError extends Error {}
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = { suites: SUITES.map((s) => s.name), json: false, markdown: false, readme: undefined, quick: false, tfjs: true, filter: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--json') args.json = true;
+    else if (flag === '--markdown') args.markdown = true;
+    else if (flag === '--quick') args.quick = true;
+    else if (flag === '--no-tfjs') args.tfjs = false;
+    else if (flag === '--suite' || flag === '--readme' || flag === '--filter') {
+      const value = argv[++i];
+      if (value === undefined) throw new BenchUsageError(`${flag} needs a value (${BENCH_USAGE})`);
+      if (flag === '--readme') args.readme = value;
+      else if (flag === '--filter') args.filter = value;
+      else {
+        args.suites = value.split(',').filter(Boolean);
+        const unknown = args.suites.filter((s) => !SUITES.some((suite) => suite.name === s));
+        if (unknown.length || !args.suites.length) throw new BenchUsageError(`unknown suite "${unknown.join(',')}" (choose ${SUITES.map((s) => s.name).join(', ')})`);
+      }
+    } else throw new BenchUsageError(flag === '--help' || flag === '-h' ? BENCH_USAGE : `unknown option "${flag}" (${BENCH_USAGE})`);
+  }
+  return args;
+}
+
+// Dawn crashes the process if its GPU object is collected while a device lives: keep it here.
+let dawnGpu: GPU | undefined;
+
+function nodeGpu(): GPU {
+  Object.assign(globalThis, globals);
+  return (dawnGpu ??= create([]) as GPU);
+}
+
+function progress(io: CliIo, text: string): void {
+  if ('isTTY' in io.stderr && io.stderr.isTTY) io.stderr.write(`\r${text.slice(0, 150)}\x1b[K`);
+  else io.stderr.write(`${text}\n`);
+}
+
+/** Runs the benchmark CLI; returns the exit code (0 ok, 1 a failure, 2 bad arguments). */
+export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (error) {
+    io.stderr.write(`bench: ${(error as Error).message}\n`);
+    return 2;
+  }
+  let runtime: GpuRuntime;
+  try {
+    runtime = await GpuRuntime.create({ gpu: nodeGpu() });
+  } catch (error) {
+    io.stderr.write(`bench: ${error instanceof ShadergradError ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const cases = SUITES.filter((s) => args.suites.includes(s.name))
+    .flatMap((s) => s.cases(args.quick))
+    .filter((c) => (args.tfjs || c.engine !== 'tfjs') && (!args.filter || `${c.name} ${c.size}`.includes(args.filter)));
+  const needsTfjs = cases.some((c) => c.engine === 'tfjs');
+  const tfjs = needsTfjs ? await loadTfjs(nodeGpu()) : { unavailable: 'not requested (--no-tfjs)' };
+  const ctx: BenchContext = { runtime, tfjs };
+  const adapter = runtime.gpu.adapterName;
+  const tfAdapter = 'unavailable' in tfjs ? tfjs.unavailable : `TF.js 4.22.0 WebGPU on ${tfjs.adapter}`;
+  io.stderr.write(`bench: shadergrad on ${adapter}; ${needsTfjs ? tfAdapter : 'TF.js not run'}\n`);
+
+  // Cases of one suite and size (engines, transpose modes, fused or not) run interleaved.
+  const rows = await runCases(cases, ctx, {
+    quick: args.quick,
+    onProgress: (text) => progress(io, text),
+    onRow: (row) => args.json && io.stdout.write(`${JSON.stringify(row)}\n`),
+  });
+  if ('isTTY' in io.stderr && io.stderr.isTTY) io.stderr.write('\n');
+  runtime.destroy();
+
+  const load = loadavg().map((l) => l.toFixed(2)).join(', ');
+  const about =
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench\` in Node ${process.version} (Dawn): shadergrad on ` +
+    `**${adapter}**, ${tfAdapter}, same process and adapter; load average ${load} at the end. ` +
+    'Median of timed runs, each to GPU completion (queue.onSubmittedWorkDone) after N submits; every case first checked against a CPU reference.';
+  if (!args.json) io.stdout.write(`${args.markdown ? markdownTable(rows, about) : `${textTable(rows)}\n\n${targets(rows).join('\n')}`}\n`);
+  if (args.readme) {
+    writeFileSync(args.readme, replaceBetweenMarkers(readFileSync(args.readme, 'utf8'), markdownTable(rows, about)));
+    io.stderr.write(`bench: wrote the table into ${args.readme}\n`);
+  }
+  const failed = rows.filter((r) => !isResult(r) && r.error.startsWith('FAILED'));
+  for (const f of failed) if (!isResult(f)) io.stderr.write(`bench: ${f.suite} ${f.name} ${f.size} (${f.engine}): ${f.error}\n`);
+  return failed.length ? 1 : 0;
+}
