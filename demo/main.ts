@@ -134,16 +134,15 @@ async function start(): Promise<void> {
 
 async function reset(): Promise<void> {
   const old = session;
+  const oldTrainer = trainer;
   session = undefined;
   trainer = undefined;
-  setState('resetting…'); // nothing can be clicked until the fresh device is there
+  setState('resetting…'); // nothing can be clicked until the old model's memory is freed
   if (old) {
     old.stop();
     await old.finished.catch(() => undefined);
   }
-  // A fresh device frees every buffer of the old model at once.
-  runtime?.destroy();
-  runtime = await GpuRuntime.create();
+  await oldTrainer?.destroy(); // frees every GPU buffer of the old model; the device stays
   for (const el of [ui.epoch, ui.step, ui.loss, ui.throughput, ui.stepMs, ui.trainAccuracy, ui.testAccuracy]) el.textContent = '–';
   lossChart.clear();
   accuracyChart.clear();

@@ -22,6 +22,7 @@ interface Pending {
 
 export class MetricsRing {
   private readonly free: GPUBuffer[] = [];
+  private readonly all: GPUBuffer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private generation = 0;
   latest: TrainingMetrics = { loss: NaN, accuracy: NaN, steps: 0, samples: 0 };
@@ -33,6 +34,7 @@ export class MetricsRing {
   ) {
     for (let i = 0; i < size; i++) {
       this.free.push(runtime.createBuffer(METRIC_WORDS * 4, `metrics staging ${i}`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
+      this.all.push(this.free.at(-1)!);
     }
   }
 
@@ -71,6 +73,11 @@ export class MetricsRing {
   reset(): void {
     this.generation++;
     this.latest = { loss: NaN, accuracy: NaN, steps: 0, samples: 0 };
+  }
+
+  /** Destroys the staging buffers (after settle()). */
+  destroy(): void {
+    for (const buffer of this.all) this.runtime.destroyBuffer(buffer);
   }
 
   /** Waits for the readbacks in flight. */

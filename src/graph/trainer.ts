@@ -1,5 +1,6 @@
 // compile(model, options) → Trainer: the public training API. Everything GPU-side is made
 // here once; step() only writes the batch and the per-step uniforms and submits once.
+import { ShadergradError } from '../gpu/errors';
 import { GpuRuntime } from '../gpu/runtime';
 import { optimizerUniform, resolveOptimizer, segmentTable, stateSlots, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
 import { dropoutUniforms } from '../kernels/dropout';
@@ -90,13 +91,14 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
     },
   });
 
+  const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? (await GpuRuntime.create());
   const params = runtime.createBuffer(layout.size * 4, KEYS.params);
   runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
   const grads = runtime.createBuffer(layout.size * 4, KEYS.grads);
   const shared: SharedBuffers = { params, grads, byKey: new Map() };
   const train = await materialize(runtime, schedule, shared, 'train');
-  const trainer = new Trainer(runtime, model, { ...options, loss, optimizer: config }, layout, shared, train, outShape[1]!);
+  const trainer = new Trainer(runtime, model, { ...options, loss, optimizer: config }, layout, shared, train, outShape[1]!, ownsRuntime);
   await trainer.prepareEvaluation('eval', options.evalBatchSize ?? 1000);
   await runtime.sync();
   return trainer;
@@ -127,6 +129,8 @@ export class Trainer {
     private readonly trainRun: Materialized,
     /** Width of the model output. */
     readonly outputs: number,
+    /** compile() made the runtime, so destroy() destroys it too. */
+    private readonly ownsRuntime = false,
   ) {
     this.ring = new MetricsRing(runtime, trainRun.buffers.get(KEYS.metrics)!, 3);
   }
@@ -148,6 +152,30 @@ export class Trainer {
     return sizeOf(this.options.inputShape);
   }
 
+  private destroyed = false;
+
+  /**
+   * Frees every GPU buffer this trainer made (parameters, gradients, optimizer state,
+   * activations, staging) after the GPU is idle, and the device too when compile() created
+   * it. The trainer cannot be used afterwards.
+   */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    await this.sync();
+    this.destroyed = true;
+    const evalRuns = await Promise.all(this.evalRuns.values());
+    const buffers = new Set<GPUBuffer>([
+      this.shared.params,
+      this.shared.grads,
+      ...this.shared.byKey.values(),
+      ...this.trainRun.owned,
+      ...evalRuns.flatMap((run) => run.materialized.owned),
+    ]);
+    for (const buffer of buffers) this.runtime.destroyBuffer(buffer);
+    this.ring.destroy();
+    if (this.ownsRuntime) this.runtime.destroy();
+  }
+
   private checkBatch(x: Float32Array, y: ArrayLike<number>, rows: number, what: string): void {
     const expectX = rows * this.sampleSize;
     if (x.length !== expectX) {
@@ -163,6 +191,7 @@ export class Trainer {
    * for cross-entropy / NLL, else targets shaped like the output.
    */
   step(x: Float32Array, y: Uint32Array | Float32Array): void {
+    if (this.destroyed) throw new ShadergradError('step: this trainer was destroyed');
     this.checkBatch(x, y, this.batchSize, 'step');
     const { runtime, trainRun } = this;
     const before = runtime.stats();
