@@ -90,7 +90,9 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       }
       case '--seed':
         args.seed = Number(value);
-        if (!Number.isInteger(args.seed)) throw new UsageError(`--seed must be an integer, got "${value}"`);
+        if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) {
+          throw new UsageError(`--seed must be an integer in [0, 4294967295], got "${value}"`);
+        }
         break;
       case '--limit':
         args.limit = positiveInt(flag, value);

@@ -74,6 +74,8 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
   const config = resolveOptimizer(options.optimizer); // validates before any GPU work
   const { batchSize } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`compile: batchSize must be ≥ 1, got ${batchSize}`);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`compile: seed must be an integer in [0, 2³²), got ${seed}`);
   const { graph, ends } = buildGraph(model, batchSize, options.inputShape);
   const outShape = graph.shape(ends.output);
   if (outShape.length !== 2) throw new ShapeError(`compile: the model output must be [N, C], got ${showShape(outShape)}`);
@@ -201,7 +203,7 @@ export class Trainer {
     const lr = this.options.lrSchedule?.(this.steps - 1, this.options.totalSteps ?? Infinity);
     runtime.write(this.shared.byKey.get(KEYS.optimizerUniform)!, optimizerUniform(this.options.optimizer, { lr, step: this.steps }, this.uniform));
     const rngBuffer = this.shared.byKey.get(KEYS.dropoutRng);
-    if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.options.seed ?? 0, this.steps), 0);
+    if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.options.seed ?? 0, this.steps, this.rng));
     this.stepsSinceReset++;
     this.samplesSinceReset += this.batchSize;
     const every = this.options.metricsEvery ?? 20;

@@ -56,9 +56,10 @@ export function dropoutBackward(n: number, p: number, options: DropoutOptions = 
 }
 
 /** The 16-byte rng uniform (seed, step as u32): write a new step to draw a new mask. */
-export function dropoutUniforms(seed: number, step: number): Uint32Array {
+export function dropoutUniforms(seed: number, step: number, out = new Uint32Array(4)): Uint32Array {
   for (const [name, v] of [['seed', seed], ['step', step]] as const) {
     if (!Number.isInteger(v) || v < 0 || v >= U32_RANGE) throw new RangeError(`dropout: ${name} must be a u32, got ${v}`);
   }
-  return Uint32Array.of(seed, step, 0, 0);
+  out.set([seed, step, 0, 0]);
+  return out;
 }

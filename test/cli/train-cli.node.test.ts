@@ -25,6 +25,7 @@ describe('train CLI arguments', () => {
     [['--epochs', 'x'], /--epochs must be a positive integer/],
     [['--frobnicate'], /unknown option "--frobnicate"/],
     [['--lr'], /--lr needs a value/],
+    [['--seed', '-1'], /--seed must be an integer in \[0, 4294967295\]/],
   ])('%j exits 2 with one line', async (argv, message) => {
     const { io, err } = capture();
     expect(await runTrainCli(argv, io)).toBe(2);
