@@ -59,6 +59,11 @@ export interface BenchResult {
   size: string;
   engine: Engine;
   medianMs: number;
+  /**
+   * Median GPU time of one iteration from timestamp queries (engine cases on a device with
+   * `timestamp-query`): the passes' own time, without submit and completion overhead.
+   */
+  gpuMs?: number;
   gflops?: number;
   gbps?: number;
   samplesPerSec?: number;
@@ -77,6 +82,8 @@ export interface TimingOptions {
   runs?: number;
   /** Aim for runs of about this many milliseconds. Default 300. */
   targetMs?: number;
+  /** The engine's runtime, to time its passes with timestamp queries when the device can. */
+  passTiming?: Pick<GpuRuntime, 'startPassTiming' | 'stopPassTiming'>;
 }
 
 /** A checked, warmed-up case whose timed runs can be interleaved with other cases'. */
@@ -93,9 +100,10 @@ export interface Timer {
 /**
  * Checks one prepared case against its CPU reference, warms it up and picks N (iterations
  * per run) so that a run lasts about `targetMs`. Each timed run submits N iterations and
- * waits for GPU completion (queue.onSubmittedWorkDone); its time / N is one sample.
- * Timestamp queries are not used: wall time to completion includes the submit overhead,
- * which is part of what a user pays.
+ * waits for GPU completion (queue.onSubmittedWorkDone); its time / N is one sample. Rates
+ * come from these wall times, measured alike for every engine (they include the submit
+ * overhead a user pays). With `passTiming` and a device that has timestamp queries, each
+ * run also sums its passes' GPU time (read back after the run): `gpuMs`.
  */
 export async function startTimer(benchCase: BenchCase, prepared: Prepared, options: TimingOptions = {}): Promise<Timer> {
   const check = await prepared.check();
@@ -107,17 +115,22 @@ export async function startTimer(benchCase: BenchCase, prepared: Prepared, optio
   const iterations = Math.max(1, Math.min(1000, Math.round((options.targetMs ?? 300) / perIteration)));
   const runs = options.runs ?? (perIteration * iterations > 2000 ? 3 : 5);
   const samples: number[] = [];
+  const gpuSamples: number[] = [];
   return {
     benchCase,
     runs,
     async run() {
+      const timing = options.passTiming?.startPassTiming() ?? false;
       start = performance.now();
       for (let i = 0; i < iterations; i++) await prepared.iterate();
       await prepared.sync();
       samples.push((performance.now() - start) / iterations);
+      const gpu = timing ? await options.passTiming!.stopPassTiming() : undefined;
+      if (gpu) gpuSamples.push(gpu.ms / iterations);
     },
     result() {
       const medianMs = median(samples);
+      const gpuMs = gpuSamples.length === samples.length ? { gpuMs: median(gpuSamples) } : {};
       const rate = benchCase.work / (medianMs / 1000);
       return {
         suite: benchCase.suite,
@@ -125,6 +138,7 @@ export async function startTimer(benchCase: BenchCase, prepared: Prepared, optio
         size: benchCase.size,
         engine: benchCase.engine,
         medianMs,
+        ...gpuMs,
         [benchCase.unit]: benchCase.unit === 'samplesPerSec' ? rate : rate / 1e9,
         runs: samples.length,
         iterations,

@@ -12,7 +12,10 @@ interface Shape {
   k: number;
   n: number;
   mode: Mode;
-  /** A register tile / workgroup other than the engine's default (the tile sweep). */
+  /**
+   * Force the register-tiled kernel with this tile / workgroup (the tile sweep); without it
+   * the engine's choice runs: the subgroup kernel where the device has subgroups.
+   */
   tile?: kernels.MatmulTile;
 }
 
@@ -54,7 +57,7 @@ function shadergradCase(shape: Shape): BenchCase {
   const { m, k, n, mode } = shape;
   return {
     suite: 'matmul',
-    name: `matmul ${mode}${shape.tile ? ` tile ${shape.tile.rows}×${shape.tile.cols} wg ${shape.tile.workgroup.join('×')}` : ''}`,
+    name: `matmul ${mode}${shape.tile ? ` register tile ${shape.tile.rows}×${shape.tile.cols} wg ${shape.tile.workgroup.join('×')}` : ''}`,
     size: sizeText(shape),
     engine: 'shadergrad',
     unit: 'gflops',
@@ -67,12 +70,15 @@ function shadergradCase(shape: Shape): BenchCase {
       const bufA = runtime.upload(a, 'bench A');
       const bufB = runtime.upload(b, 'bench B');
       const bufC = runtime.createBuffer(m * n * 4, 'bench C');
-      const pipeline = await runtime.prepare(kernels.matmul({ a: s.a, b: s.b, transposeA: s.ta, transposeB: s.tb, tile: shape.tile }));
+      const subgroupSize = shape.tile ? undefined : runtime.subgroupSize;
+      const program = kernels.matmul({ a: s.a, b: s.b, transposeA: s.ta, transposeB: s.tb, tile: shape.tile, subgroupSize });
+      const pipeline = await runtime.prepare(program);
       const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, [bufA, bufB, bufC]) };
+      const kernel = subgroupSize ? `subgroup kernel, ${subgroupSize} lanes` : 'register-tiled kernel';
       return {
         async check() {
           runtime.submit([launch], 'bench check');
-          return checkProduct(shape, a, b, await runtime.readFloat32(bufC, m * n));
+          return `${kernel}; ${checkProduct(shape, a, b, await runtime.readFloat32(bufC, m * n))}`;
         },
         iterate: () => runtime.submit([launch], 'bench'),
         sync: () => runtime.sync(),
@@ -125,10 +131,11 @@ function shapes(quick: boolean): Shape[] {
 }
 
 /**
- * Register tiles and workgroup shapes other than the default 8×8 outputs per invocation
- * with 8×8 invocations, at 1024² NN (engine only): the best tile differs per adapter.
+ * The register-tiled kernel at 1024² NN (engine only): its default tile (what runs without
+ * subgroups), then other register tiles and workgroup shapes: the best differs per adapter.
  */
 const TILES: kernels.MatmulTile[] = [
+  kernels.DEFAULT_MATMUL_TILE,
   { rows: 4, cols: 4, workgroup: [8, 8] },
   { rows: 8, cols: 4, workgroup: [8, 8] },
   { rows: 8, cols: 8, workgroup: [4, 4] },

@@ -22,7 +22,8 @@ async function runGroup(group: readonly BenchCase[], ctx: BenchContext, quick: b
       try {
         const prepared = await benchCase.prepare(ctx);
         disposers.push(() => prepared.dispose());
-        timers.push(await startTimer(benchCase, prepared, quick ? { warmup: 1, runs: 1, targetMs: 50 } : {}));
+        const passTiming = benchCase.engine === 'shadergrad' ? ctx.runtime : undefined;
+        timers.push(await startTimer(benchCase, prepared, { ...(quick ? { warmup: 1, runs: 1, targetMs: 50 } : {}), passTiming }));
       } catch (error) {
         rows.set(benchCase, failure(benchCase, error));
       }

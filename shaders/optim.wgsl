@@ -1,10 +1,11 @@
 // Fused optimizer update (torch.optim formulas) over the whole parameter arena in one
-// dispatch: every invocation updates one parameter and its state slots. The optimizer is
+// dispatch: every invocation updates PER consecutive parameters and their state slots. The optimizer is
 // the override constant OPT and the fixed hyperparameters are override constants, so the
 // other branches fold away; lr, gradient scale, step and bias corrections come from a
 // uniform written each step. Codes and state-slot layouts are listed in src/kernels/optim.ts.
 
 override WG: u32 = 256;
+override PER: u32 = 8u;  // consecutive elements per invocation
 override N: u32;         // arena size in floats; state slot s of element i is state[s * N + i]
 override SEGMENTS: u32;  // rows of the segment table
 override OPT: u32;
@@ -134,12 +135,8 @@ fn adam(i: u32, p: f32, g: f32) -> f32 {
   return p - per_step.lr * (m / per_step.bias1) / (sqrt(v / per_step.bias2) + EPS);
 }
 
-@compute @workgroup_size(WG)
-fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
-  if (i >= N) { return; }
-  let segment = find_segment(i);
-  if (segment == SEGMENTS) { return; }
+// Updates element i of segment `segment`.
+fn update_one(i: u32, segment: u32) {
   let decay = select(WEIGHT_DECAY, 0.0, (table[3u * segment + 2u] & NO_DECAY) != 0u);
   var p = params[i];
   var g = grads[i] * per_step.grad_scale;
@@ -150,4 +147,21 @@ fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
   if (OPT == RMSPROP) { p = rmsprop(i, p, g); }
   if (OPT == ADAM) { p = adam(i, p, g); }
   params[i] = p;
+}
+
+// Every invocation updates PER consecutive elements: one segment lookup for all of them
+// when they lie in one segment (all but the ends of segments).
+@compute @workgroup_size(WG)
+fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = PER * (gid.x + gid.y * groups.x * WG);
+  if (first >= N) { return; }
+  let s = find_segment(first);
+  let whole = s != SEGMENTS && first + PER - 1u - table[3u * s] < table[3u * s + 1u];
+  for (var e = 0u; e < PER; e++) {
+    let i = first + e;
+    if (i >= N) { return; }
+    var segment = s;
+    if (!whole) { segment = find_segment(i); }
+    if (segment != SEGMENTS) { update_one(i, segment); }
+  }
 }

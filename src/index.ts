@@ -10,6 +10,7 @@ export {
   type GpuEnvironment,
   type UnavailableReason,
 } from './gpu/errors';
+export { PassTimer, type PassTiming } from './gpu/pass-timer';
 export { GpuRuntime, type BufferCopy, type BufferResource, type GpuStats, type Launch } from './gpu/runtime';
 export { grid1d, type BindingKind, type ComputeProgram } from './gpu/program';
 

@@ -11,8 +11,14 @@ import {
 /** Options of {@link requestGpuDevice}. */
 export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
-  /** Features the device must have; a missing one fails with `device-request-failed`. */
+  /**
+   * Features the device must have; a missing one fails with `device-request-failed`. By
+   * default the optional features the engine uses (`subgroups`, `timestamp-query`) are
+   * requested when the adapter has them.
+   */
   requiredFeatures?: GPUFeatureName[];
+  /** Leave out the `subgroups` feature even when the adapter has it (kernels without subgroup operations are used). */
+  noSubgroups?: boolean;
   /**
    * Limits to request. By default the adapter's maximum buffer and storage-binding sizes
    * are requested, so large parameter arenas fit.
@@ -33,6 +39,12 @@ export interface GpuDevice {
   /** Human-readable adapter name, e.g. "llvmpipe (LLVM 19.1.7, 256 bits)" or "SwiftShader". */
   readonly adapterName: string;
   readonly environment: GpuEnvironment;
+  /**
+   * Lanes per subgroup when the device has the `subgroups` feature and the adapter reports
+   * one fixed size (lavapipe 8, SwiftShader 4); undefined otherwise. Subgroup kernels need
+   * a workgroup that is exactly one subgroup, so a varying size rules them out.
+   */
+  readonly subgroupSize: number | undefined;
   /** Resolves (never rejects) with the loss reason if the device is lost. */
   readonly lost: Promise<DeviceLostError>;
   /** Uncaptured GPU errors seen since the last call; the caller decides to throw. */
@@ -76,6 +88,17 @@ async function findGpu(environment: GpuEnvironment): Promise<Pick<GPU, 'requestA
   return loadNodeGpu();
 }
 
+/** The features requested by default: the optional ones the engine uses, where the adapter has them. */
+function defaultFeatures(adapter: GPUAdapter, options: DeviceOptions): GPUFeatureName[] {
+  const wanted: GPUFeatureName[] = ['timestamp-query', ...(options.noSubgroups ? [] : ['subgroups' as GPUFeatureName])];
+  return wanted.filter((feature) => adapter.features.has(feature));
+}
+
+function fixedSubgroupSize(adapter: GPUAdapter, device: GPUDevice): number | undefined {
+  const { subgroupMinSize: min, subgroupMaxSize: max } = adapter.info;
+  return device.features.has('subgroups') && typeof min === 'number' && min > 0 && min === max ? min : undefined;
+}
+
 function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;
   const parts = [info?.vendor, info?.architecture, info?.device, info?.description].filter(
@@ -104,7 +127,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Gpu
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({
-      requiredFeatures: options.requiredFeatures ?? [],
+      requiredFeatures: options.requiredFeatures ?? defaultFeatures(adapter, options),
       requiredLimits,
     });
   } catch (cause) {
@@ -128,6 +151,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Gpu
     adapter,
     adapterName: describeAdapter(adapter),
     environment,
+    subgroupSize: fixedSubgroupSize(adapter, device),
     lost,
     takeErrors: () => pending.splice(0, pending.length),
     destroy: () => device.destroy(),

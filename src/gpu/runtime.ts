@@ -3,6 +3,7 @@
 // creates so tests and benchmarks can prove the hot path allocates nothing.
 import { requestGpuDevice, type DeviceOptions, type GpuDevice } from './device';
 import { toGpuError } from './errors';
+import { PassTimer, type PassTiming } from './pass-timer';
 import { PipelineCache, type Pipeline } from './pipelines';
 import type { ComputeProgram } from './program';
 
@@ -45,11 +46,18 @@ export class GpuRuntime {
   readonly pipelines: PipelineCache;
   private readonly sizes = new WeakMap<GPUBuffer, number>();
   private readonly staging = new Map<number, GPUBuffer[]>();
+  private passTimer: PassTimer | undefined;
+  private timingPasses = false;
   private readonly counters = { dispatches: 0, submits: 0, readbacks: 0, bufferAllocations: 0, bytesHeld: 0 };
 
   constructor(readonly gpu: GpuDevice) {
     this.device = gpu.device;
     this.pipelines = new PipelineCache(gpu.device);
+  }
+
+  /** The device's fixed subgroup size when it has the `subgroups` feature (see GpuDevice.subgroupSize). */
+  get subgroupSize(): number | undefined {
+    return this.gpu.subgroupSize;
   }
 
   /** Requests a device (see {@link requestGpuDevice}) and wraps it. */
@@ -127,7 +135,8 @@ export class GpuRuntime {
    */
   submit(launches: readonly Launch[], label = 'shadergrad', copies: readonly BufferCopy[] = []): void {
     const encoder = this.device.createCommandEncoder({ label });
-    const pass = encoder.beginComputePass({ label });
+    const timestampWrites = this.timingPasses ? this.passTimer!.next() : undefined;
+    const pass = encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label });
     for (const launch of launches) {
       const [x, y, z] = launch.workgroups ?? launch.pipeline.program.workgroups;
       pass.setPipeline(launch.pipeline.pipeline);
@@ -192,7 +201,33 @@ export class GpuRuntime {
   }
 
   /** Destroys the device and everything on it. */
+  /**
+   * Starts timing every compute pass submitted from now on with timestamp queries (up to
+   * PassTimer.CAPACITY passes). Returns false, timing nothing, when the device lacks the
+   * `timestamp-query` feature.
+   */
+  startPassTiming(): boolean {
+    if (!this.device.features.has('timestamp-query')) return false;
+    (this.passTimer ??= new PassTimer(this.device)).reset();
+    this.timingPasses = true;
+    return true;
+  }
+
+  /**
+   * Stops timing and reads the GPU time of the passes timed since startPassTiming() (one
+   * readback). Undefined when nothing was timed or the passes overflowed the query set.
+   */
+  async stopPassTiming(): Promise<PassTiming | undefined> {
+    if (!this.timingPasses) return undefined;
+    this.timingPasses = false;
+    this.counters.readbacks++;
+    const timing = await this.passTimer!.read();
+    this.throwPendingErrors();
+    return timing;
+  }
+
   destroy(): void {
+    this.passTimer?.destroy();
     this.gpu.destroy();
   }
 

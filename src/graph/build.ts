@@ -28,6 +28,8 @@ export interface BuildOptions {
   mode: 'train' | 'eval';
   loss: LossConfig;
   layout: ArenaLayout;
+  /** The device's fixed subgroup size, when it has subgroups (GpuRuntime.subgroupSize). */
+  subgroupSize: number | undefined;
   /** Given for a training step: backward pass and update follow the loss. */
   optimizer?: { config: OptimizerConfig; stateFloats: number; segmentTable: Uint32Array; clipGradNorm?: number };
 }
@@ -68,6 +70,7 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     graph,
     schedule,
     mode,
+    subgroupSize: options.subgroupSize,
     value(id) {
       const r = root(id);
       const t = graph.tensors[r]!;

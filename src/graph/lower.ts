@@ -14,6 +14,8 @@ export interface LowerContext {
   readonly graph: GraphBuilder;
   readonly schedule: Schedule;
   readonly mode: 'train' | 'eval';
+  /** The device's fixed subgroup size, when it has subgroups (selects subgroup kernels). */
+  readonly subgroupSize: number | undefined;
   /** Key of a tensor's value (params: a view of the parameter arena). */
   value(id: TensorId): string;
   /** Key of a tensor's gradient, to read (params: a view of the gradient arena). */
@@ -48,7 +50,13 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
   linear: {
     forward(ctx, op) {
       const [x, w, b] = op.inputs as [TensorId, TensorId, TensorId?];
-      const program = matmul({ a: ctx.graph.shape(x), b: ctx.graph.shape(w), transposeB: true, bias: b !== undefined });
+      const program = matmul({
+        a: ctx.graph.shape(x),
+        b: ctx.graph.shape(w),
+        transposeB: true,
+        bias: b !== undefined,
+        subgroupSize: ctx.subgroupSize,
+      });
       const keys = [ctx.value(x), ctx.value(w), ...(b === undefined ? [] : [ctx.value(b)]), ctx.value(op.output)];
       ctx.schedule.call(program, keys);
     },
@@ -59,10 +67,12 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const { inFeatures, outFeatures } = op.attrs;
       if (ctx.needsGrad(x)) {
         // dx = dy · W: [N, out] · [out, in]
-        ctx.schedule.call(matmul({ a: [n, outFeatures], b: [outFeatures, inFeatures] }), [dy, ctx.value(w), ctx.gradOut(x)]);
+        const program = matmul({ a: [n, outFeatures], b: [outFeatures, inFeatures], subgroupSize: ctx.subgroupSize });
+        ctx.schedule.call(program, [dy, ctx.value(w), ctx.gradOut(x)]);
       }
       // dW = dyᵀ · x: [out, N] · [N, in] = [out, in], PyTorch's weight layout.
-      ctx.schedule.call(matmul({ a: [n, outFeatures], b: [n, inFeatures], transposeA: true }), [dy, ctx.value(x), ctx.gradOut(w)]);
+      const dw = matmul({ a: [n, outFeatures], b: [n, inFeatures], transposeA: true, subgroupSize: ctx.subgroupSize });
+      ctx.schedule.call(dw, [dy, ctx.value(x), ctx.gradOut(w)]);
       if (b !== undefined) ctx.schedule.call(biasGradient(n, outFeatures), [dy, ctx.gradOut(b)]);
     },
   },

@@ -81,20 +81,26 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
   if (outShape.length !== 2) throw new ShapeError(`compile: the model output must be [N, C], got ${showShape(outShape)}`);
   const layout = layoutArena(graph.params);
   const stateFloats = stateSlots(config) * layout.size;
-  const { schedule } = buildSchedule(graph, ends, {
-    mode: 'train',
-    loss,
-    layout,
-    optimizer: {
-      config,
-      stateFloats,
-      segmentTable: segmentTable(arenaSegments(layout), layout.size),
-      clipGradNorm: options.clipGradNorm,
-    },
-  });
+  const trainSchedule = (subgroupSize: number | undefined) =>
+    buildSchedule(graph, ends, {
+      mode: 'train',
+      loss,
+      layout,
+      subgroupSize,
+      optimizer: {
+        config,
+        stateFloats,
+        segmentTable: segmentTable(arenaSegments(layout), layout.size),
+        clipGradNorm: options.clipGradNorm,
+      },
+    }).schedule;
+  // Built once without a device, so that every error is thrown before any GPU work; then
+  // again for the device's kernels when it has subgroups.
+  let schedule = trainSchedule(undefined);
 
   const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? (await GpuRuntime.create());
+  if (runtime.subgroupSize !== undefined) schedule = trainSchedule(runtime.subgroupSize);
   const params = runtime.createBuffer(layout.size * 4, KEYS.params);
   runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
   const grads = runtime.createBuffer(layout.size * 4, KEYS.grads);
@@ -262,7 +268,12 @@ export class Trainer {
     if (!run) {
       const { graph, ends } = buildGraph(this.model, batch, this.options.inputShape);
       // In 'train' mode predict/evaluate use batch statistics and dropout, as torch does.
-      const { schedule, output } = buildSchedule(graph, ends, { mode, loss: this.options.loss, layout: this.layout });
+      const { schedule, output } = buildSchedule(graph, ends, {
+        mode,
+        loss: this.options.loss,
+        layout: this.layout,
+        subgroupSize: this.runtime.subgroupSize,
+      });
       run = materialize(this.runtime, schedule, this.shared, `eval ${batch}`).then((materialized) => ({ materialized, output }));
       this.evalRuns.set(key, run);
     }

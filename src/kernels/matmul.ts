@@ -1,5 +1,10 @@
-// Kernel descriptor for shaders/matmul.wgsl: batched C = act(op(A)·op(B) + bias).
-import source from '../../shaders/matmul.wgsl?raw';
+// Kernel descriptor for the matmul family, batched C = act(op(A)·op(B) + bias): a
+// register-tiled kernel (shaders/matmul.wgsl) for every device, and a subgroup-broadcast
+// kernel (shaders/matmul_subgroup.wgsl) for devices with the `subgroups` feature; both after
+// shaders/matmul_common.wgsl.
+import common from '../../shaders/matmul_common.wgsl?raw';
+import registerKernel from '../../shaders/matmul.wgsl?raw';
+import subgroupKernel from '../../shaders/matmul_subgroup.wgsl?raw';
 import { MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
 import { ACTIVATIONS, DEFAULT_ALPHA, type Activation } from './elementwise';
 
@@ -36,8 +41,20 @@ export interface MatmulShape {
   activation?: Activation;
   /** LeakyReLU slope or ELU α (torch.nn defaults). */
   alpha?: number;
+  /** Register tile of the kernel without subgroups (ignored when `subgroupSize` is set). */
   tile?: MatmulTile;
+  /**
+   * Selects the subgroup-broadcast kernel for a device with the `subgroups` feature and this
+   * fixed subgroup size (GpuRuntime.subgroupSize). It reads op(A) once per subgroup instead
+   * of once per invocation: 1.8× the register-tiled kernel at 1024³ on lavapipe.
+   */
+  subgroupSize?: number;
 }
+
+const REGISTER_SOURCE = `${common}\n${registerKernel}`;
+const SUBGROUP_SOURCE = `enable subgroups;\n${common}\n${subgroupKernel}`;
+/** 4-row blocks per subgroup workgroup: 6 (24 rows) was the fastest on lavapipe (16 rows: -3%, 32: -8%). */
+const SUBGROUP_ROW_BLOCKS = 6;
 
 const fmt = (shape: readonly number[]) => shape.join('×');
 
@@ -88,21 +105,29 @@ export function matmul(shape: MatmulShape): ComputeProgram {
     throw new RangeError(`matmul: A is ${fmt(a)} and B is ${fmt(b)} (batch sizes differ)`);
   }
   const batch = Math.max(batchA, batchB, 1);
-  checkTile(tile);
+  const lanes = shape.subgroupSize;
+  if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1 && lanes <= 256)) {
+    throw new RangeError(`matmul: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
+  }
+  if (lanes === undefined) checkTile(tile);
+  const rowBlocks = Math.min(SUBGROUP_ROW_BLOCKS, lanes ?? 0);
   const [wx, wy] = tile.workgroup;
-  const workgroups: [number, number, number] = [
-    Math.ceil(n / (tile.cols * wx)),
-    Math.ceil(m / (tile.rows * wy)),
-    batch,
-  ];
+  const workgroups: [number, number, number] =
+    lanes === undefined
+      ? [Math.ceil(n / (tile.cols * wx)), Math.ceil(m / (tile.rows * wy)), batch]
+      : [Math.ceil(n / (4 * lanes)), Math.ceil(m / (4 * rowBlocks)), batch];
   if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) {
     const grid = workgroups.join('×');
     throw new RangeError(`matmul: A ${fmt(a)} · B ${fmt(b)} needs ${grid} workgroups, over the per-dimension limit`);
   }
   const transposed = `${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
+  const kernel: Record<string, number> =
+    lanes === undefined
+      ? { BR: tile.rows / 4, BC: tile.cols / 4, WG_X: wx, WG_Y: wy }
+      : { SG: lanes, RB: rowBlocks };
   return {
-    label: `matmul.${transposed}${shape.bias ? '.bias' : ''}.${activation}`,
-    shader: source,
+    label: `matmul${lanes === undefined ? '' : '.subgroup'}.${transposed}${shape.bias ? '.bias' : ''}.${activation}`,
+    shader: lanes === undefined ? REGISTER_SOURCE : SUBGROUP_SOURCE,
     entryPoint: shape.bias ? 'main_bias' : 'main',
     bindings: shape.bias ? ['read', 'read', 'read', 'write'] : ['read', 'read', 'write'],
     constants: {
@@ -118,10 +143,7 @@ export function matmul(shape: MatmulShape): ComputeProgram {
       VEC_B: Number(transposeB ? k % 4 === 0 : n % 4 === 0),
       ACT: ACTIVATIONS[activation],
       ALPHA: shape.alpha ?? DEFAULT_ALPHA[activation] ?? 0,
-      BR: tile.rows / 4,
-      BC: tile.cols / 4,
-      WG_X: wx,
-      WG_Y: wy,
+      ...kernel,
     },
     workgroups,
   };

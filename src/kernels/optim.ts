@@ -211,6 +211,14 @@ function hyperparameters(r: ResolvedOptimizer): Record<string, number> {
  * 16-byte buffer when there are no slots). State is not read at step 1, so it needs no
  * initialization (Adagrad starts from initialAccumulatorValue).
  */
+/**
+ * Consecutive arena elements per invocation: one segment lookup and one invocation's
+ * overhead for 8 updates. Adam over 1M parameters on lavapipe: 31.6 ms with 1 per
+ * invocation, 22.3 with 4, 16.9 with 8, 24.6 with 16 (not measured on a real GPU, where
+ * one element per invocation reads memory more coalesced).
+ */
+const ELEMENTS_PER_INVOCATION = 8;
+
 export function optimizerUpdate(
   config: OptimizerConfig,
   arenaSize: number,
@@ -230,7 +238,7 @@ export function optimizerUpdate(
     shader: source,
     entryPoint: 'update',
     bindings: ['uniform', 'read', 'read', 'write', 'write'],
-    constants: { WG: wg, N: arenaSize, SEGMENTS: segmentCount, OPT: OPT[r.kind], WEIGHT_DECAY: r.weightDecay, ...hyperparameters(r) },
-    workgroups: grid1d(arenaSize, wg),
+    constants: { WG: wg, PER: ELEMENTS_PER_INVOCATION, N: arenaSize, SEGMENTS: segmentCount, OPT: OPT[r.kind], WEIGHT_DECAY: r.weightDecay, ...hyperparameters(r) },
+    workgroups: grid1d(Math.ceil(arenaSize / ELEMENTS_PER_INVOCATION), wg),
   };
 }

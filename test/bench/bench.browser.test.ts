@@ -18,6 +18,11 @@ it('runs every suite once in Chromium, checked, with TF.js results', { timeout: 
   );
   const failures = rows.filter((r) => !isResult(r));
   expect(failures).toEqual([]);
+  // With timestamp queries (SwiftShader has them) every engine case also reports GPU time.
+  const runtime = await testRuntime();
+  if (runtime.device.features.has('timestamp-query')) {
+    for (const row of rows.filter(isResult)) expect(row.gpuMs === undefined, row.name).toBe(row.engine !== 'shadergrad');
+  }
   expect(new Set(rows.map((r) => r.suite))).toEqual(new Set(SUITES.map((s) => s.name)));
   expect(rows.some((r) => r.engine === 'tfjs')).toBe(true);
 });

@@ -39,6 +39,9 @@ describe('bench CLI', () => {
       const rates = ['gflops', 'gbps', 'samplesPerSec'].filter((k) => row[k] !== undefined);
       expect(rates).toHaveLength(1);
       expect(row[rates[0]!]).toBeGreaterThan(0);
+      // lavapipe has timestamp queries: every engine case also reports its passes' GPU time.
+      if (row.engine === 'shadergrad') expect(row.gpuMs).toBeGreaterThan(0);
+      else expect(row.gpuMs).toBeUndefined();
     }
     expect(rows.filter((r) => r.engine === 'shadergrad' && !r.error).length).toBe(SUITES.reduce((n, s) => n + s.cases(true).filter((c) => c.engine === 'shadergrad').length, 0));
   });

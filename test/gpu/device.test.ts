@@ -32,6 +32,26 @@ describe('requestGpuDevice', () => {
   });
 });
 
+describe('optional features', () => {
+  it('requests subgroups and timestamp queries where the adapter has them, and reports a fixed subgroup size', async () => {
+    const runtime = await testRuntime();
+    const { adapter, device } = runtime.gpu;
+    for (const feature of ['subgroups', 'timestamp-query'] as GPUFeatureName[]) {
+      expect(device.features.has(feature), feature).toBe(adapter.features.has(feature));
+    }
+    const { subgroupMinSize: min, subgroupMaxSize: max } = adapter.info;
+    const fixed = adapter.features.has('subgroups') && min !== undefined && min === max;
+    expect(runtime.subgroupSize).toBe(fixed ? min : undefined);
+  });
+
+  it('leaves subgroups out when asked (kernels without subgroup operations are then used)', async () => {
+    const gpu = await requestGpuDevice({ noSubgroups: true });
+    expect(gpu.device.features.has('subgroups')).toBe(false);
+    expect(gpu.subgroupSize).toBeUndefined();
+    gpu.destroy();
+  });
+});
+
 describe('GPU errors are surfaced', () => {
   it('a WGSL compile error becomes a GpuError naming the kernel', async () => {
     const runtime = await testRuntime();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Activation } from '../../src/kernels/elementwise';
 import { matmul, type MatmulShape, type MatmulTile } from '../../src/kernels/matmul';
 import { centralDifference, expectClose, type Tolerance } from '../helpers/compare';
-import { runProgram } from '../helpers/gpu';
+import { runProgram, testRuntime } from '../helpers/gpu';
 import { uniform } from '../helpers/random';
 import { dims, matmulGradients, matmulReference } from '../reference/matmul';
 
@@ -118,6 +118,35 @@ describe('matmul forward', () => {
     await expectMatchesReference({ ...shapeOf(37, 45, 23, false, true), tile }, 1, 'NT unaligned');
     await expectMatchesReference({ ...shapeOf(36, 20, 64, true, false), tile }, 2, 'TN aligned');
   }, SLOW);
+});
+
+// The subgroup-broadcast kernel on this device's subgroup size (lavapipe 8, SwiftShader 4):
+// the same references and tolerances, on shapes smaller and larger than its 24-row ×
+// 4·lanes-column workgroup tile.
+const lanes = (await testRuntime()).subgroupSize;
+describe.skipIf(lanes === undefined)('matmul subgroup kernel (skipped: the device has no fixed-size subgroups)', () => {
+  const sub = (shape: MatmulShape): MatmulShape => ({ ...shape, subgroupSize: lanes });
+
+  it.each(COMBOS)('transposeA=%s transposeB=%s matches the reference on awkward shapes', async (ta, tb) => {
+    for (const [m, n, k] of [...SHAPES, [50, 70, 9]] as const) {
+      await expectMatchesReference(sub(shapeOf(m, n, k, ta, tb)), m + n + k, `subgroup ${name(ta, tb)} ${m}×${n}×${k}`);
+    }
+  }, SLOW);
+
+  it('adds the bias and applies an activation, batched and shared operands', async () => {
+    await expectMatchesReference(sub({ ...shapeOf(7, 33, 129, false, true), bias: true, activation: 'elu', alpha: 0.7 }), 3, 'subgroup bias + elu');
+    await expectMatchesReference(sub({ ...shapeOf(36, 20, 64, true, false), bias: true, activation: 'relu' }), 4, 'subgroup aligned bias + relu');
+    await expectMatchesReference(sub(shapeOf(13, 9, 37, false, false, 3, 3)), 7, 'subgroup NN batch 3/3');
+    await expectMatchesReference(sub(shapeOf(13, 9, 37, true, true, 0, 3)), 8, 'subgroup TT shared A');
+  }, SLOW);
+
+  it('uses one subgroup per workgroup and 24 rows × 4·lanes columns per workgroup', () => {
+    const program = matmul(sub({ a: [100, 8], b: [8, 70] }));
+    expect(program.label).toBe('matmul.subgroup.NN.identity');
+    expect(program.constants).toMatchObject({ SG: lanes, RB: Math.min(6, lanes!) });
+    expect(program.workgroups).toEqual([Math.ceil(70 / (4 * lanes!)), Math.ceil(100 / (4 * Math.min(6, lanes!))), 1]);
+    expect(() => matmul({ a: [3, 4], b: [4, 2], subgroupSize: 0 })).toThrow(/subgroupSize must be an integer in 1 ..= 256, got 0/);
+  });
 });
 
 describe('matmul gradients', () => {
