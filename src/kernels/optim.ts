@@ -204,6 +204,15 @@ function hyperparameters(r: ResolvedOptimizer): Record<string, number> {
 }
 
 /**
+ * Consecutive arena elements per invocation: one segment lookup and one invocation's
+ * overhead for 8 updates. Adam over 1M parameters, ms per step on lavapipe / SwiftShader:
+ * 1 per invocation 31.6 / 288, 4: 22.3 / 169, 8: 16.9 / 100, 16: 24.6 / 127, 32: – / 109.
+ * (vec4 loads and stores with 4 or 8 elements per invocation were no faster: 17.7 / 148.)
+ * Not measured on a real GPU, where one element per invocation reads memory more coalesced.
+ */
+const ELEMENTS_PER_INVOCATION = 8;
+
+/**
  * One optimizer step over an arena of `arenaSize` floats holding `segmentCount` tensors.
  * Bindings: uniform ({@link optimizerUniform}, 32 bytes), segment table (read, u32,
  * {@link segmentTable}), gradients (read, f32, arena layout), parameters (write, f32,
@@ -211,14 +220,6 @@ function hyperparameters(r: ResolvedOptimizer): Record<string, number> {
  * 16-byte buffer when there are no slots). State is not read at step 1, so it needs no
  * initialization (Adagrad starts from initialAccumulatorValue).
  */
-/**
- * Consecutive arena elements per invocation: one segment lookup and one invocation's
- * overhead for 8 updates. Adam over 1M parameters on lavapipe: 31.6 ms with 1 per
- * invocation, 22.3 with 4, 16.9 with 8, 24.6 with 16 (not measured on a real GPU, where
- * one element per invocation reads memory more coalesced).
- */
-const ELEMENTS_PER_INVOCATION = 8;
-
 export function optimizerUpdate(
   config: OptimizerConfig,
   arenaSize: number,
