@@ -1,6 +1,6 @@
-// What both matmul kernels share (src/kernels/matmul.ts puts this file in front of
-// shaders/matmul.wgsl or shaders/matmul_subgroup.wgsl): the settings, the operands, reading
-// 4×4 blocks of op(A) and op(B), the activation epilogue and the stores.
+// What both matmul kernels share (src/kernels/matmul.ts puts shaders/activation.wgsl and
+// this file in front of shaders/matmul.wgsl or shaders/matmul_subgroup.wgsl): the settings,
+// the operands, reading 4×4 blocks of op(A) and op(B), and the stores with the epilogue.
 // C = act(op(A)·op(B) + bias) per batch item, op ∈ {identity, transpose} per operand,
 // row-major f32. Settings are override constants described in src/kernels/matmul.ts.
 //
@@ -19,8 +19,6 @@ override TRANS_B: bool = false;
 // words of a row are one aligned vec4 read.
 override VEC_A: bool = false;
 override VEC_B: bool = false;
-override ACT: u32 = 0u;
-override ALPHA: f32 = 0.0;
 
 // All operands are vec4 arrays; a scalar access picks a component (buffers are padded to
 // 16 bytes, so the last partial vec4 exists).
@@ -87,44 +85,6 @@ fn b_block(base: u32, c0: u32, k: u32) -> mat4x4f {
   let kl = K - 1u;
   return mat4x4f(b_run(base, min(k, kl), N, c), b_run(base, min(k + 1u, kl), N, c),
                  b_run(base, min(k + 2u, kl), N, c), b_run(base, min(k + 3u, kl), N, c));
-}
-
-// Activation codes as in shaders/elementwise.wgsl (ACTIVATIONS in src/kernels/elementwise.ts),
-// applied to 4 values at once.
-const STEP: u32 = 1u;
-const SIGMOID: u32 = 2u;
-const TANH: u32 = 3u;
-const RELU: u32 = 4u;
-const LEAKY_RELU: u32 = 5u;
-const ELU: u32 = 6u;
-const GELU: u32 = 7u;
-
-const INV_SQRT2: f32 = 0.70710678118654752;
-
-// exp(-|v|) never overflows, so both branches are stable.
-fn sigmoid(v: vec4f) -> vec4f {
-  let e = exp(-abs(v));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= vec4f(0.0));
-}
-
-// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), for the exact GELU.
-fn erf_approx(v: vec4f) -> vec4f {
-  let t = 1.0 / (1.0 + 0.3275911 * abs(v));
-  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(v) * (1.0 - poly * exp(-v * v));
-}
-
-fn activate(v: vec4f) -> vec4f {
-  let positive = v > vec4f(0.0);
-  if (ACT == STEP) { return select(vec4f(0.0), vec4f(1.0), positive); }
-  if (ACT == SIGMOID) { return sigmoid(v); }
-  // Some drivers return NaN from tanh() for large |v|; tanh(±10) is ±1 in f32.
-  if (ACT == TANH) { return tanh(clamp(v, vec4f(-10.0), vec4f(10.0))); }
-  if (ACT == RELU) { return max(v, vec4f(0.0)); }
-  if (ACT == LEAKY_RELU) { return select(ALPHA * v, v, positive); }
-  if (ACT == ELU) { return select(ALPHA * (exp(min(v, vec4f(0.0))) - 1.0), v, positive); }
-  if (ACT == GELU) { return 0.5 * v * (1.0 + erf_approx(v * INV_SQRT2)); }
-  return v;
 }
 
 fn bias_at(i: u32) -> f32 { return bias[i >> 2u][i & 3u]; }

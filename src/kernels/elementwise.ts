@@ -1,9 +1,15 @@
-// Kernel descriptors for shaders/elementwise.wgsl: activation forward and backward, and the
-// flat binary/linear ops (add, multiply, scale, accumulate, bias add).
-import source from '../../shaders/elementwise.wgsl?raw';
+// Kernel descriptors for shaders/elementwise.wgsl (after shaders/activation.wgsl): activation
+// forward and backward, and the flat binary/linear ops (add, multiply, scale, accumulate,
+// bias add).
+import activationSource from '../../shaders/activation.wgsl?raw';
+import elementwiseSource from '../../shaders/elementwise.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 
-/** Activation functions with a GPU kernel; codes match the constants in the WGSL file. */
+/** shaders/activation.wgsl, the activation maths that elementwise.wgsl and the matmul kernels share, goes first. */
+export const ACTIVATION_SOURCE = activationSource;
+const source = `${activationSource}\n${elementwiseSource}`;
+
+/** Activation functions with a GPU kernel; codes match the constants in shaders/activation.wgsl. */
 export const ACTIVATIONS = {
   identity: 0,
   step: 1,
@@ -42,10 +48,10 @@ function program(
     constants: {
       WG: wg,
       N: n,
-      OP: ACTIVATIONS[activation],
+      ACT: ACTIVATIONS[activation],
       ALPHA: options.alpha ?? DEFAULT_ALPHA[activation] ?? 0,
     },
-    workgroups: grid1d(n, wg),
+    workgroups: grid1d(Math.ceil(n / 4), wg), // 4 values per invocation
   };
 }
 

@@ -1,12 +1,12 @@
 // Kernel descriptor for the matmul family, batched C = act(op(A)·op(B) + bias): a
 // register-tiled kernel (shaders/matmul.wgsl) for every device, and a subgroup-broadcast
 // kernel (shaders/matmul_subgroup.wgsl) for devices with the `subgroups` feature; both after
-// shaders/matmul_common.wgsl.
+// shaders/activation.wgsl and shaders/matmul_common.wgsl.
 import common from '../../shaders/matmul_common.wgsl?raw';
 import registerKernel from '../../shaders/matmul.wgsl?raw';
 import subgroupKernel from '../../shaders/matmul_subgroup.wgsl?raw';
 import { MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
-import { ACTIVATIONS, DEFAULT_ALPHA, type Activation } from './elementwise';
+import { ACTIVATION_SOURCE, ACTIVATIONS, DEFAULT_ALPHA, type Activation } from './elementwise';
 
 /**
  * Per-invocation register tile and workgroup shape. Each invocation computes `rows` × `cols`
@@ -51,8 +51,8 @@ export interface MatmulShape {
   subgroupSize?: number;
 }
 
-const REGISTER_SOURCE = `${common}\n${registerKernel}`;
-const SUBGROUP_SOURCE = `enable subgroups;\n${common}\n${subgroupKernel}`;
+const REGISTER_SOURCE = `${ACTIVATION_SOURCE}\n${common}\n${registerKernel}`;
+const SUBGROUP_SOURCE = `enable subgroups;\n${ACTIVATION_SOURCE}\n${common}\n${subgroupKernel}`;
 /** 4-row blocks per subgroup workgroup: 6 (24 rows) was the fastest on lavapipe (16 rows: -3%, 32: -8%). */
 const SUBGROUP_ROW_BLOCKS = 6;
 

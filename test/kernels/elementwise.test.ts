@@ -54,7 +54,7 @@ describe('activation kernels', () => {
   });
 
   it('covers more than 65535 workgroups by folding the grid into two dimensions', async () => {
-    const n = 70_000;
+    const n = 4 * 70_000 + 3; // 4 values per invocation: 70 001 invocations, the last one partial
     const program = activationForward('relu', n, { workgroupSize: 1 });
     expect(program.workgroups[1]).toBeGreaterThan(1);
     const x = inputs(n, 5);
