@@ -1,6 +1,7 @@
 // Batch normalization (torch.nn.BatchNorm1d/2d with affine γ, β) on an input viewed as
 // [N, C, S] row-major. Training passes run one workgroup per channel: a strided loop over
-// the channel's M = N·S values, then a tree reduction in workgroup memory. Eval is
+// the channel's M = N·S values, then a tree reduction in workgroup memory
+// (shaders/workgroup_sum.wgsl, put in front by the descriptor). Eval is
 // elementwise with the running statistics.
 
 override WG: u32 = 256;   // power of two (tree reduction)
@@ -26,24 +27,9 @@ override MOMENTUM: f32 = 0.1;
 @group(0) @binding(5) var<storage, read_write> dgamma: array<f32>;     // backward
 @group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;      // backward
 
-var<workgroup> partial: array<vec2f, WG>;
-
 // Flat offset of the i-th of the M values of channel c.
 fn at(c: u32, i: u32) -> u32 {
   return (i / S) * C * S + c * S + i % S;
-}
-
-// Sum of v over the workgroup, returned to every invocation. Two sums share the barriers.
-fn workgroup_sum(lid: u32, v: vec2f) -> vec2f {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // everyone has read partial[0] before it is overwritten again
-  return total;
 }
 
 // Two passes (mean, then squared deviations) keep the variance accurate when |mean| ≫ std.

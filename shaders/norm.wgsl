@@ -1,6 +1,6 @@
 // Layer normalization (torch.nn.LayerNorm over the last D features, affine γ, β) of a
 // [R, D] row-major tensor. Row passes run one workgroup per row (a strided loop over the
-// row, then a tree reduction in workgroup memory); dγ, dβ sum over rows in their own
+// row, then a tree reduction in workgroup memory, shaders/workgroup_sum.wgsl); dγ, dβ sum over rows in their own
 // pass, one invocation per feature, so no atomics are needed.
 
 override WG: u32 = 64;   // power of two (tree reduction)
@@ -21,21 +21,6 @@ override EPS: f32 = 1e-5;
 @group(0) @binding(2) var<storage, read> params_dy: array<f32>;        // backward_params
 @group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;     // backward_params
 @group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;      // backward_params
-
-var<workgroup> partial: array<vec2f, WG>;
-
-// Sum of v over the workgroup, returned to every invocation. Two sums share the barriers.
-fn workgroup_sum(lid: u32, v: vec2f) -> vec2f {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // everyone has read partial[0] before it is overwritten again
-  return total;
-}
 
 // Rows are spread over (x, y) workgroups when R exceeds the per-dimension limit.
 fn row_of(wid: vec3u, groups: vec3u) -> u32 {

@@ -1,7 +1,11 @@
 // Kernel descriptors for shaders/batchnorm.wgsl: BatchNorm1d/2d training forward (batch
 // statistics, running-statistics update), eval forward, and training backward.
-import source from '../../shaders/batchnorm.wgsl?raw';
+import kernelSource from '../../shaders/batchnorm.wgsl?raw';
+import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import { grid1d, MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
+
+/** shaders/batchnorm.wgsl after the workgroup tree sum it uses. */
+const source = `${workgroupSum}\n${kernelSource}`;
 
 export interface BatchNormOptions {
   /** Added to the variance before the square root (torch default 1e-5). */

@@ -1,7 +1,11 @@
 // Kernel descriptors for shaders/norm.wgsl: LayerNorm forward, input gradient, and the
 // γ/β gradients (a separate pass that sums over rows).
-import source from '../../shaders/norm.wgsl?raw';
+import kernelSource from '../../shaders/norm.wgsl?raw';
+import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
+
+/** shaders/norm.wgsl after the workgroup tree sum it uses. */
+const source = `${workgroupSum}\n${kernelSource}`;
 
 export interface LayerNormOptions {
   /** Added to the variance before the square root (torch default 1e-5). */
