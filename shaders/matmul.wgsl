@@ -1,4 +1,4 @@
-// Register-tiled matmul (after shaders/matmul_common.wgsl), without workgroup memory or
+// Register-tiled matmul (after an operand file and shaders/matmul_store.wgsl), without workgroup memory or
 // barriers (CPU Vulkan drivers and SwiftShader pay for every barrier): each invocation owns
 // BR × BC blocks of 4×4 outputs and walks K four at a time, so one step per block is a
 // single 4×4 matrix product.
@@ -22,23 +22,21 @@ struct Tile {
 fn multiply(gid: vec3u) -> Tile {
   let r0 = gid.y * 4u * BR;
   let c0 = gid.x * 4u * BC;
-  let a_base = gid.z * A_STRIDE;
-  let b_base = gid.z * B_STRIDE;
   var t: Tile;
   for (var k = 0u; k < K; k += 4u) {
-    let a0 = a_block(a_base, r0, k);
-    let b0 = b_block(b_base, c0, k);
+    let a0 = a_block(gid.z, r0, k);
+    let b0 = b_block(gid.z, c0, k);
     t.c00 += b0 * a0;
     if (BR > 1u) {
-      let a1 = a_block(a_base, r0 + 4u, k);
+      let a1 = a_block(gid.z, r0 + 4u, k);
       t.c10 += b0 * a1;
       if (BC > 1u) {
-        let b1 = b_block(b_base, c0 + 4u, k);
+        let b1 = b_block(gid.z, c0 + 4u, k);
         t.c01 += b1 * a0;
         t.c11 += b1 * a1;
       }
     } else if (BC > 1u) {
-      t.c01 += b_block(b_base, c0 + 4u, k) * a0;
+      t.c01 += b_block(gid.z, c0 + 4u, k) * a0;
     }
   }
   return t;

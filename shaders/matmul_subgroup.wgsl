@@ -1,11 +1,11 @@
-// Subgroup-broadcast matmul (after `enable subgroups;` and shaders/matmul_common.wgsl; needs
-// the `subgroups` feature). A workgroup is exactly one subgroup of SG lanes and computes
-// 4·RB rows × 4·SG columns: lane l owns columns 4l .. 4l+3 of every row. Per step of 4 k's
-// each lane reads its own 4×4 block of op(B), and lane p < RB reads the 4×4 block of op(A)
-// for row block p, which subgroupBroadcast hands to every lane. So op(A) is read once per
-// workgroup instead of once per lane: CPU drivers (lavapipe, SwiftShader) run a subgroup as
-// one SIMD vector, where a broadcast is a register move but every storage read is a
-// bounds-checked access per lane.
+// Subgroup-broadcast matmul (after `enable subgroups;`, an operand file and
+// shaders/matmul_store.wgsl; needs the `subgroups` feature). A workgroup is exactly one
+// subgroup of SG lanes and computes 4·RB rows × 4·SG columns: lane l owns columns
+// 4l .. 4l+3 of every row. Per step of 4 k's each lane reads its own 4×4 block of op(B), and
+// lane p < RB reads the 4×4 block of op(A) for row block p, which subgroupBroadcast hands to
+// every lane. So op(A) is read once per workgroup instead of once per lane: CPU drivers
+// (lavapipe, SwiftShader) run a subgroup as one SIMD vector, where a broadcast is a register
+// move but every storage read is a bounds-checked access per lane.
 //
 // Every lane must reach every broadcast, so lanes past the edges of C compute on clamped
 // indices (a_block and b_block clamp) and only the stores are guarded.
@@ -48,14 +48,12 @@ fn lane5(m: mat4x4f) -> mat4x4f {
 fn multiply(wid: vec3u, lane: u32) -> Blocks {
   let r0 = wid.y * 4u * RB;
   let c0 = (wid.x * SG + lane) * 4u;
-  let a_base = wid.z * A_STRIDE;
-  let b_base = wid.z * B_STRIDE;
   // The row block this lane reads for everyone (lanes ≥ RB repeat the last one).
   let mine = r0 + 4u * min(lane, RB - 1u);
   var t: Blocks;
   for (var k = 0u; k < K; k += 4u) {
-    let a = a_block(a_base, mine, k);
-    let b = b_block(b_base, c0, k);
+    let a = a_block(wid.z, mine, k);
+    let b = b_block(wid.z, c0, k);
     t.b0 += b * lane0(a);
     if (RB > 1u) { t.b1 += b * lane1(a); }
     if (RB > 2u) { t.b2 += b * lane2(a); }

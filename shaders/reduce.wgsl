@@ -86,6 +86,17 @@ fn broadcast_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   out[i] = SCALE * x[(i / (AXIS * INNER)) * INNER + i % INNER];
 }
 
+// out[j] = Σ_r x[r, j] over the AXIS rows of [AXIS, INNER]: one invocation per column, so
+// neighbours read neighbouring words (the partial weight gradients of a convolution).
+@compute @workgroup_size(WG)
+fn sum_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let j = gid.x + gid.y * groups.x * WG;
+  if (j >= INNER) { return; }
+  var total = 0.0;
+  for (var r = 0u; r < AXIS; r++) { total += x[r * INNER + j]; }
+  out[j] = total;
+}
+
 // out[SLOT] = (ACCUMULATE ? out[SLOT] : 0) + SCALE · Σ x[0..N): one workgroup strides over x.
 @compute @workgroup_size(WG)
 fn sum_to_slot(@builtin(local_invocation_index) lid: u32) {

@@ -1,9 +1,11 @@
 // Kernel descriptor for the matmul family, batched C = act(op(A)·op(B) + bias): a
 // register-tiled kernel (shaders/matmul.wgsl) for every device, and a subgroup-broadcast
 // kernel (shaders/matmul_subgroup.wgsl) for devices with the `subgroups` feature; both after
-// shaders/activation.wgsl and shaders/matmul_common.wgsl.
-import common from '../../shaders/matmul_common.wgsl?raw';
+// shaders/activation.wgsl, an operand file (shaders/matmul_operands.wgsl for stored
+// matrices; shaders/conv.wgsl reads them through im2col) and shaders/matmul_store.wgsl.
+import operands from '../../shaders/matmul_operands.wgsl?raw';
 import registerKernel from '../../shaders/matmul.wgsl?raw';
+import store from '../../shaders/matmul_store.wgsl?raw';
 import subgroupKernel from '../../shaders/matmul_subgroup.wgsl?raw';
 import { MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
 import { ACTIVATION_SOURCE, ACTIVATIONS, DEFAULT_ALPHA, type Activation } from './elementwise';
@@ -51,8 +53,6 @@ export interface MatmulShape {
   subgroupSize?: number;
 }
 
-const REGISTER_SOURCE = `${ACTIVATION_SOURCE}\n${common}\n${registerKernel}`;
-const SUBGROUP_SOURCE = `enable subgroups;\n${ACTIVATION_SOURCE}\n${common}\n${subgroupKernel}`;
 /** 4-row blocks per subgroup workgroup: 6 (24 rows) was the fastest on lavapipe (16 rows: -3%, 32: -8%). */
 const SUBGROUP_ROW_BLOCKS = 6;
 
@@ -105,9 +105,76 @@ export function matmul(shape: MatmulShape): ComputeProgram {
     throw new RangeError(`matmul: A is ${fmt(a)} and B is ${fmt(b)} (batch sizes differ)`);
   }
   const batch = Math.max(batchA, batchB, 1);
+  return gemm(
+    { m, n, k, batch, bias: shape.bias ?? false, activation, alpha: shape.alpha, tile, subgroupSize: shape.subgroupSize },
+    {
+      family: 'matmul',
+      variant: `${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`,
+      what: `A ${fmt(a)} · B ${fmt(b)}`,
+      source: operands,
+      constants: {
+        A_STRIDE: batchA ? m * k : 0,
+        B_STRIDE: batchB ? k * n : 0,
+        TRANS_A: Number(transposeA),
+        TRANS_B: Number(transposeB),
+        // vec4 reads go along the stored rows, so they need a row length divisible by 4.
+        VEC_A: Number(transposeA ? m % 4 === 0 : k % 4 === 0),
+        VEC_B: Number(transposeB ? k % 4 === 0 : n % 4 === 0),
+      },
+    },
+  );
+}
+
+/** One GEMM-shaped launch: C [batch, m, n] = act(op(A)·op(B) + bias), whatever the operands. */
+export interface GemmShape {
+  m: number;
+  n: number;
+  /** The reduction length of one batch item (the kernels' K loop). */
+  k: number;
+  batch: number;
+  bias: boolean;
+  /** The bias runs along the rows (one per output channel of a convolution), in groups of m rows. */
+  biasRows?: { groups: number };
+  activation: Activation;
+  alpha: number | undefined;
+  tile: MatmulTile;
+  subgroupSize: number | undefined;
+}
+
+/** How an operand file reads op(A) and op(B): its WGSL and the override constants it needs. */
+export interface GemmOperands {
+  /** Kernel family and variant for the label, e.g. "matmul" and "NT", or "conv2d" and "forward". */
+  family: string;
+  variant: string;
+  /** The operation, for errors ("A 3×4 · B 4×5"). */
+  what: string;
+  source: string;
+  constants: Record<string, number>;
+}
+
+const sources = new Map<string, { register: string; subgroup: string }>();
+
+/** The register-tiled and subgroup kernel texts over one operand file (built once per file). */
+function kernelSources(operandSource: string) {
+  let texts = sources.get(operandSource);
+  if (!texts) {
+    const body = `${ACTIVATION_SOURCE}\n${operandSource}\n${store}`;
+    texts = { register: `${body}\n${registerKernel}`, subgroup: `enable subgroups;\n${body}\n${subgroupKernel}` };
+    sources.set(operandSource, texts);
+  }
+  return texts;
+}
+
+/**
+ * The program of a GEMM whose operands an operand file reads (shaders/matmul_operands.wgsl
+ * or shaders/conv.wgsl): the register-tiled kernel, or the subgroup-broadcast one when
+ * `subgroupSize` is set, with their workgroup grid and the store's settings.
+ */
+export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
+  const { m, n, batch, tile, activation } = shape;
   const lanes = shape.subgroupSize;
   if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1 && lanes <= 256)) {
-    throw new RangeError(`matmul: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
+    throw new RangeError(`${operands.family}: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
   }
   if (lanes === undefined) checkTile(tile);
   const rowBlocks = Math.min(SUBGROUP_ROW_BLOCKS, lanes ?? 0);
@@ -117,32 +184,26 @@ export function matmul(shape: MatmulShape): ComputeProgram {
       ? [Math.ceil(n / (tile.cols * wx)), Math.ceil(m / (tile.rows * wy)), batch]
       : [Math.ceil(n / (4 * lanes)), Math.ceil(m / (4 * rowBlocks)), batch];
   if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) {
-    const grid = workgroups.join('×');
-    throw new RangeError(`matmul: A ${fmt(a)} · B ${fmt(b)} needs ${grid} workgroups, over the per-dimension limit`);
+    throw new RangeError(`${operands.family}: ${operands.what} needs ${workgroups.join('×')} workgroups, over the per-dimension limit`);
   }
-  const transposed = `${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`;
   const kernel: Record<string, number> =
     lanes === undefined
       ? { BR: tile.rows / 4, BC: tile.cols / 4, WG_X: wx, WG_Y: wy }
       : { SG: lanes, RB: rowBlocks };
+  const texts = kernelSources(operands.source);
   return {
-    label: `matmul${lanes === undefined ? '' : '.subgroup'}.${transposed}${shape.bias ? '.bias' : ''}.${activation}`,
-    shader: lanes === undefined ? REGISTER_SOURCE : SUBGROUP_SOURCE,
+    label: `${operands.family}${lanes === undefined ? '' : '.subgroup'}.${operands.variant}${shape.bias ? '.bias' : ''}.${activation}`,
+    shader: lanes === undefined ? texts.register : texts.subgroup,
     entryPoint: shape.bias ? 'main_bias' : 'main',
     bindings: shape.bias ? ['read', 'read', 'read', 'write'] : ['read', 'read', 'write'],
     constants: {
       M: m,
       N: n,
-      K: k,
-      A_STRIDE: batchA ? m * k : 0,
-      B_STRIDE: batchB ? k * n : 0,
-      TRANS_A: Number(transposeA),
-      TRANS_B: Number(transposeB),
-      // vec4 reads go along the stored rows, so they need a row length divisible by 4.
-      VEC_A: Number(transposeA ? m % 4 === 0 : k % 4 === 0),
-      VEC_B: Number(transposeB ? k % 4 === 0 : n % 4 === 0),
+      K: shape.k,
+      ...operands.constants,
       ACT: ACTIVATIONS[activation],
       ALPHA: shape.alpha ?? DEFAULT_ALPHA[activation] ?? 0,
+      ...(shape.biasRows ? { BIAS_ROWS: 1, BIAS_GROUPS: shape.biasRows.groups } : {}),
       ...kernel,
     },
     workgroups,

@@ -105,6 +105,24 @@ export function biasGradient(outer: number, channels: number, inner = 1, options
 }
 
 /**
+ * Column sums out[j] = Σ_r x[r, j] of a row-major [rows, cols] tensor, one invocation per
+ * column (few rows, many columns: the partial weight gradients of a convolution).
+ * Bindings: x (read, f32 [rows, cols]), out (write, f32 [cols]).
+ */
+export function sumRows(rows: number, cols: number, options: ReduceOptions = {}): ComputeProgram {
+  positive('sumRows', ['rows', 'cols'], [rows, cols]);
+  const wg = workgroupSize('sumRows', options, 64);
+  return {
+    label: 'reduce.sumRows',
+    shader: source,
+    entryPoint: 'sum_rows',
+    bindings: ['read', 'write'],
+    constants: { WG: wg, AXIS: rows, INNER: cols },
+    workgroups: grid1d(cols, wg),
+  };
+}
+
+/**
  * out[slot] = (accumulate ? out[slot] : 0) + scale·Σ x[0..n), in one dispatch of one
  * workgroup that strides over x: a loss summed into a metrics buffer with no readback.
  * One workgroup keeps it a single dispatch; at n = 1e6 that is ~4k loads per thread.

@@ -1,6 +1,8 @@
-// What both matmul kernels share (src/kernels/matmul.ts puts shaders/activation.wgsl and
-// this file in front of shaders/matmul.wgsl or shaders/matmul_subgroup.wgsl): the settings,
-// the operands, reading 4×4 blocks of op(A) and op(B), and the stores with the epilogue.
+// The operands of the matmul kernels, stored matrices (src/kernels/matmul.ts puts
+// shaders/activation.wgsl, this file and shaders/matmul_store.wgsl in front of
+// shaders/matmul.wgsl or shaders/matmul_subgroup.wgsl): the settings, the operand bindings
+// and the 4×4 blocks of op(A) and op(B) that the kernels multiply. shaders/conv.wgsl is the
+// other operand file: the same blocks read through an implicit im2col view.
 // C = act(op(A)·op(B) + bias) per batch item, op ∈ {identity, transpose} per operand,
 // row-major f32. Settings are override constants described in src/kernels/matmul.ts.
 //
@@ -20,13 +22,10 @@ override TRANS_B: bool = false;
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 
-// All operands are vec4 arrays; a scalar access picks a component (buffers are padded to
+// Both operands are vec4 arrays; a scalar access picks a component (buffers are padded to
 // 16 bytes, so the last partial vec4 exists).
 @group(0) @binding(0) var<storage, read> a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4f>;    // entry point main
-@group(0) @binding(2) var<storage, read> bias: array<vec4f>;       // entry point main_bias
-@group(0) @binding(3) var<storage, read_write> c_b: array<vec4f>;  // entry point main_bias
 
 fn a_at(i: u32) -> f32 { return a[i >> 2u][i & 3u]; }
 fn b_at(i: u32) -> f32 { return b[i >> 2u][i & 3u]; }
@@ -49,8 +48,9 @@ fn b_run(base: u32, row: u32, len: u32, col: u32) -> vec4f {
   return vec4f(b_at(i), b_at(min(i + 1u, end)), b_at(min(i + 2u, end)), b_at(min(i + 3u, end)));
 }
 
-// op(A)[r0 .. r0+3, k .. k+3] with row i of op(A) in column i.
-fn a_block(base: u32, r0: u32, k: u32) -> mat4x4f {
+// op(A)[r0 .. r0+3, k .. k+3] of batch item z, with row i of op(A) in column i.
+fn a_block(z: u32, r0: u32, k: u32) -> mat4x4f {
+  let base = z * A_STRIDE;
   var blk: mat4x4f;
   let kl = K - 1u;
   if (TRANS_A) {
@@ -73,8 +73,9 @@ fn a_block(base: u32, r0: u32, k: u32) -> mat4x4f {
   return blk;
 }
 
-// op(B)[k .. k+3, c0 .. c0+3] with row kk of op(B) in column kk.
-fn b_block(base: u32, c0: u32, k: u32) -> mat4x4f {
+// op(B)[k .. k+3, c0 .. c0+3] of batch item z, with row kk of op(B) in column kk.
+fn b_block(z: u32, c0: u32, k: u32) -> mat4x4f {
+  let base = z * B_STRIDE;
   if (TRANS_B) {
     // Stored B is N×K: a stored row holds consecutive k's for one column of op(B).
     let nl = N - 1u;
@@ -85,25 +86,4 @@ fn b_block(base: u32, c0: u32, k: u32) -> mat4x4f {
   let kl = K - 1u;
   return mat4x4f(b_run(base, min(k, kl), N, c), b_run(base, min(k + 1u, kl), N, c),
                  b_run(base, min(k + 2u, kl), N, c), b_run(base, min(k + 3u, kl), N, c));
-}
-
-fn bias_at(i: u32) -> f32 { return bias[i >> 2u][i & 3u]; }
-
-// Stores act(v + bias) for row `row`, columns col .. col+3 of batch item z (only the columns
-// below N; rows of N not divisible by 4 are written one value at a time). `put` writes C of
-// entry points without bias, `put_bias` C of those with one.
-fn put(z: u32, row: u32, col: u32, v: vec4f) {
-  let out = activate(v);
-  let at = (z * M + row) * N + col;
-  if (N % 4u == 0u) { c[at >> 2u] = out; return; }
-  for (var e = 0u; e < min(4u, N - col); e++) { c[(at + e) >> 2u][(at + e) & 3u] = out[e]; }
-}
-
-fn put_bias(z: u32, row: u32, col: u32, v: vec4f) {
-  let last = N - 1u;
-  let shift = vec4f(bias_at(col), bias_at(min(col + 1u, last)), bias_at(min(col + 2u, last)), bias_at(min(col + 3u, last)));
-  let out = activate(v + shift);
-  let at = (z * M + row) * N + col;
-  if (N % 4u == 0u) { c_b[at >> 2u] = out; return; }
-  for (var e = 0u; e < min(4u, N - col); e++) { c_b[(at + e) >> 2u][(at + e) & 3u] = out[e]; }
 }
