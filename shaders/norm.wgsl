@@ -1,12 +1,23 @@
-// Layer normalization (torch.nn.LayerNorm over the last D features, affine γ, β) of a
-// [R, D] row-major tensor. Row passes run one workgroup per row (a strided loop over the
-// row, then a tree reduction in workgroup memory, shaders/workgroup_sum.wgsl); dγ, dβ sum over rows in their own
-// pass, one invocation per feature, so no atomics are needed.
+// Normalization over the rows of a [R, D] row-major tensor: torch.nn.LayerNorm over the
+// last D features (γ, β per feature), and torch.nn.GroupNorm / InstanceNorm2d, where a row
+// is one group of one sample, [N·G, (C/G)·S] with S = H·W, and γ, β are per channel. Row
+// passes run one workgroup per row (a strided loop over the row, then a tree reduction in
+// workgroup memory, shaders/workgroup_sum.wgsl); dγ, dβ sum over rows in their own pass,
+// one invocation per LayerNorm feature or one workgroup per GroupNorm channel, so no
+// atomics are needed.
 
 override WG: u32 = 64;   // power of two (tree reduction)
 override R: u32;
 override D: u32;
 override EPS: f32 = 1e-5;
+// GroupNorm: groups per sample and values per channel (1 and 1 for LayerNorm).
+override G: u32 = 1u;
+override S: u32 = 1u;
+
+// The γ/β index of value j of row `row`: its channel (its feature for LayerNorm).
+fn channel(row: u32, j: u32) -> u32 {
+  return (row % G) * (D / S) + j / S;
+}
 
 // Entry points may share binding numbers as long as one entry point uses only one of them.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -44,7 +55,8 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: v
   }
   let invstd = inverseSqrt(workgroup_sum(lid, vec2f(squares, 0.0)).x / f32(D) + EPS);
   for (var j = lid; j < D; j += WG) {
-    y[base + j] = (x[base + j] - mean) * invstd * gamma[j] + beta[j];
+    let c = channel(row, j);
+    y[base + j] = (x[base + j] - mean) * invstd * gamma[c] + beta[c];
   }
   if (lid == 0u) {
     saved[row] = mean;
@@ -63,13 +75,13 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
   let invstd = saved_in[R + row];
   var sums = vec2f(0.0);
   for (var j = lid; j < D; j += WG) {
-    let g = dy[base + j] * gamma[j];
+    let g = dy[base + j] * gamma[channel(row, j)];
     sums += g * vec2f(1.0, (x[base + j] - mean) * invstd);
   }
   let means = workgroup_sum(lid, sums) / f32(D);
   for (var j = lid; j < D; j += WG) {
     let xhat = (x[base + j] - mean) * invstd;
-    dx[base + j] = invstd * (dy[base + j] * gamma[j] - means.x - xhat * means.y);
+    dx[base + j] = invstd * (dy[base + j] * gamma[channel(row, j)] - means.x - xhat * means.y);
   }
 }
 
@@ -86,4 +98,27 @@ fn backward_params(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   }
   dbeta[j] = sums.x;
   dgamma[j] = sums.y;
+}
+
+// GroupNorm's dγ_c = Σ dy·x̂, dβ_c = Σ dy over the N samples and S positions of channel c:
+// one workgroup per channel (R/G·S terms, too many for one invocation).
+@compute @workgroup_size(WG)
+fn backward_channels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                     @builtin(local_invocation_index) lid: u32) {
+  let c = row_of(wid, groups);
+  let per_group = D / S; // channels per group
+  if (c >= G * per_group) { return; }
+  let terms = (R / G) * S;
+  var sums = vec2f(0.0);
+  for (var t = lid; t < terms; t += WG) {
+    let row = (t / S) * G + c / per_group;
+    let k = row * D + (c % per_group) * S + t % S;
+    let g = params_dy[k];
+    sums += g * vec2f(1.0, (x[k] - params_saved[row]) * params_saved[R + row]);
+  }
+  let total = workgroup_sum(lid, sums);
+  if (lid == 0u) {
+    dbeta[c] = total.x;
+    dgamma[c] = total.y;
+  }
 }

@@ -22,22 +22,10 @@ export type { OptimizerConfig } from './kernels/optim';
 // Models
 export { Sequential, type Module } from './nn/module';
 export { functional, SymbolicTensor } from './nn/functional';
-export {
-  ActivationLayer,
-  BatchNorm,
-  BatchNorm1d,
-  BatchNorm2d,
-  Dropout,
-  ELU,
-  Flatten,
-  GELU,
-  LayerNorm,
-  LeakyReLU,
-  Linear,
-  ReLU,
-  Sigmoid,
-  Tanh,
-} from './nn/layers';
+export { ActivationLayer, Dropout, ELU, Flatten, GELU, LeakyReLU, Linear, ReLU, Sigmoid, Tanh } from './nn/layers';
+export { BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm } from './nn/norm';
+export { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d, type Conv2dOptions } from './nn/conv';
+export type { Pair } from './kernels/conv';
 export { initialize, type Initializer } from './nn/init';
 export { ShapeError } from './graph/ir';
 

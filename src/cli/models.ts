@@ -1,6 +1,7 @@
 // The models the CLI and the demo can train by name.
 import type { Initializer } from '../nn/init';
-import { BatchNorm1d, Flatten, Linear, ReLU } from '../nn/layers';
+import { Flatten, Linear, ReLU } from '../nn/layers';
+import { BatchNorm1d } from '../nn/norm';
 import { Sequential } from '../nn/module';
 import type { ModelName } from './args';
 

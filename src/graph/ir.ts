@@ -30,6 +30,28 @@ export interface OpAttrs {
   /** Batch normalization over [N, C, S]; running statistics are not parameters. */
   batchnorm: { channels: number; spatial: number; eps: number; momentum: number };
   layernorm: { features: number; eps: number };
+  /** 2-D convolution over NCHW with W [out, in/groups, kh, kw] (PyTorch layout); inputs [x, W, b?]. */
+  conv2d: {
+    inChannels: number;
+    outChannels: number;
+    kernel: readonly [number, number];
+    stride: readonly [number, number];
+    padding: readonly [number, number];
+    dilation: readonly [number, number];
+    groups: number;
+    bias: boolean;
+  };
+  /** Max pooling over NCHW; the positions of the maxima are kept for the backward pass. */
+  maxpool2d: { kernel: readonly [number, number]; stride: readonly [number, number]; padding: readonly [number, number] };
+  avgpool2d: {
+    kernel: readonly [number, number];
+    stride: readonly [number, number];
+    padding: readonly [number, number];
+    countIncludePad: boolean;
+  };
+  adaptiveavgpool2d: { output: readonly [number, number] };
+  /** Group normalization of [N, C, ...] (InstanceNorm2d: groups = C); inputs [x, γ, β] or [x]. */
+  groupnorm: { groups: number; channels: number; eps: number; affine: boolean };
   /** A view with another shape (Flatten); no data moves. */
   reshape: Record<string, never>;
   /** Elementwise sum of two tensors of the same shape (residual connections). */
@@ -77,6 +99,11 @@ export class GraphBuilder {
 
   shape(id: TensorId): readonly number[] {
     return this.tensors[id]!.shape;
+  }
+
+  /** The op that wrote a tensor (undefined for inputs and parameters). */
+  producer(id: TensorId): Op | undefined {
+    return this.ops.find((op) => op.output === id);
   }
 
   param(layer: string, field: string, shape: readonly number[], init: Initializer, decay: boolean): TensorId {

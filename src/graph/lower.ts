@@ -6,6 +6,7 @@ import { activationBackward, activationForward, add, scale } from '../kernels/el
 import { matmul } from '../kernels/matmul';
 import { layerNormBackward, layerNormForward, layerNormParamsBackward } from '../kernels/norm';
 import { biasGradient } from '../kernels/reduce';
+import { CNN_RULES } from './lower-cnn';
 import { sizeOf, type GraphBuilder, type Op, type OpKind, type TensorId } from './ir';
 import type { Schedule } from './schedule';
 
@@ -38,7 +39,7 @@ export interface LowerContext {
   dropout(op: Op<'dropout'>): { rng: string; offset: number };
 }
 
-interface Rule<K extends OpKind> {
+export interface Rule<K extends OpKind> {
   forward(ctx: LowerContext, op: Op<K>): void;
   /** Emits the calls that write the gradients of op.inputs from the gradient of op.output. */
   backward(ctx: LowerContext, op: Op<K>): void;
@@ -47,6 +48,8 @@ interface Rule<K extends OpKind> {
 const rows = (ctx: LowerContext, id: TensorId) => ctx.graph.shape(id)[0]!;
 
 export const RULES: { readonly [K in OpKind]: Rule<K> } = {
+  ...CNN_RULES,
+
   linear: {
     forward(ctx, op) {
       const [x, w, b] = op.inputs as [TensorId, TensorId, TensorId?];

@@ -1,11 +1,13 @@
 // Every kernel family's descriptors, for users who drive GpuRuntime directly.
 export * from './batchnorm';
 export * from './clip';
+export * from './conv';
 export * from './dropout';
 export * from './elementwise';
 export * from './losses';
 export * from './matmul';
 export * from './norm';
 export * from './optim';
+export * from './pool';
 export * from './reduce';
 export * from './softmax_xent';

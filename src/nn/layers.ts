@@ -1,8 +1,9 @@
-// The layers of an MLP: Linear, Flatten, activations, Dropout, BatchNorm1d/2d, LayerNorm.
-import { sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
+// The layers of an MLP: Linear, Flatten, activations, Dropout (normalization layers: ./norm.ts;
+// convolution and pooling: ./conv.ts).
+import { ShapeError, showShape, sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
 import type { Activation } from '../kernels/elementwise';
 import type { Initializer } from './init';
-import { expectShape, type Module } from './module';
+import type { Module } from './module';
 
 /** y = x·Wᵀ + b (torch.nn.Linear). Default init as PyTorch: U(±1/√in) for W and b. */
 export class Linear implements Module {
@@ -15,7 +16,12 @@ export class Linear implements Module {
 
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     const shape = graph.shape(x);
-    expectShape(shape.length === 2 && shape[1] === this.inFeatures, this.type, path, `[N, ${this.inFeatures}]`, shape);
+    if (!(shape.length === 2 && shape[1] === this.inFeatures)) {
+      // After Flatten, name the shape it flattened: the usual mistake is a wrong C·H·W.
+      const from = graph.producer(x);
+      const flattened = from?.kind === 'reshape' ? ` (Flatten of ${showShape(graph.shape(from.inputs[0]!))})` : '';
+      throw new ShapeError(`${this.type} (layer ${path}): expects input [N, ${this.inFeatures}] but got ${showShape(shape)}${flattened}`);
+    }
     const bound = 1 / Math.sqrt(this.inFeatures);
     const uniform: Initializer = { kind: 'uniform', low: -bound, high: bound };
     const bias = this.options.bias ?? true;
@@ -73,51 +79,5 @@ export class Dropout implements Module {
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     return graph.op('dropout', path, [x], graph.shape(x), { p: this.p });
-  }
-}
-
-/** torch.nn.BatchNorm1d over [N, C] (or [N, C, L]); γ = 1, β = 0, momentum 0.1, eps 1e-5. */
-export class BatchNorm implements Module {
-  readonly type: string;
-  constructor(
-    readonly channels: number,
-    readonly options: { eps?: number; momentum?: number; spatialDims?: 0 | 1 | 2 } = {},
-  ) {
-    this.type = options.spatialDims === 2 ? 'BatchNorm2d' : 'BatchNorm1d';
-  }
-  build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
-    const shape = graph.shape(x);
-    const expected = this.type === 'BatchNorm2d' ? `[N, ${this.channels}, H, W]` : `[N, ${this.channels}] or [N, ${this.channels}, L]`;
-    const rankOk = this.type === 'BatchNorm2d' ? shape.length === 4 : shape.length === 2 || shape.length === 3;
-    expectShape(rankOk && shape[1] === this.channels, this.type, path, expected, shape);
-    const gamma = graph.param(path, 'weight', [this.channels], { kind: 'constant', value: 1 }, false);
-    const beta = graph.param(path, 'bias', [this.channels], { kind: 'zeros' }, false);
-    return graph.op('batchnorm', path, [x, gamma, beta], shape, {
-      channels: this.channels,
-      spatial: sizeOf(shape.slice(2)),
-      eps: this.options.eps ?? 1e-5,
-      momentum: this.options.momentum ?? 0.1,
-    });
-  }
-}
-
-export const BatchNorm1d = (channels: number, options: { eps?: number; momentum?: number } = {}) =>
-  new BatchNorm(channels, { ...options, spatialDims: 1 });
-export const BatchNorm2d = (channels: number, options: { eps?: number; momentum?: number } = {}) =>
-  new BatchNorm(channels, { ...options, spatialDims: 2 });
-
-/** torch.nn.LayerNorm over the last dimension of [N, D]. */
-export class LayerNorm implements Module {
-  readonly type = 'LayerNorm';
-  constructor(
-    readonly features: number,
-    readonly eps = 1e-5,
-  ) {}
-  build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
-    const shape = graph.shape(x);
-    expectShape(shape.length === 2 && shape[1] === this.features, this.type, path, `[N, ${this.features}]`, shape);
-    const gamma = graph.param(path, 'weight', [this.features], { kind: 'constant', value: 1 }, false);
-    const beta = graph.param(path, 'bias', [this.features], { kind: 'zeros' }, false);
-    return graph.op('layernorm', path, [x, gamma, beta], shape, { features: this.features, eps: this.eps });
   }
 }

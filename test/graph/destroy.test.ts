@@ -2,7 +2,8 @@
 import { expect, it } from 'vitest';
 import { ShadergradError } from '../../src/gpu/errors';
 import { compile } from '../../src/graph/trainer';
-import { BatchNorm1d, Dropout, Linear, ReLU } from '../../src/nn/layers';
+import { Dropout, Linear, ReLU } from '../../src/nn/layers';
+import { BatchNorm1d } from '../../src/nn/norm';
 import { Sequential } from '../../src/nn/module';
 import { adam } from '../../src/optim/optimizers';
 import { testRuntime } from '../helpers/gpu';

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/graph/trainer';
 import { ShapeError } from '../../src/graph/ir';
-import { BatchNorm1d, Dropout, Linear, ReLU } from '../../src/nn/layers';
+import { Dropout, Linear, ReLU } from '../../src/nn/layers';
+import { BatchNorm1d } from '../../src/nn/norm';
 import { Sequential } from '../../src/nn/module';
 import { nesterov, sgd } from '../../src/optim/optimizers';
 import { expectClose } from '../helpers/compare';

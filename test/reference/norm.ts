@@ -1,5 +1,6 @@
 // Float64 CPU reference of layer normalization (torch.nn.LayerNorm over the last D
-// features of a [rows, D] row-major tensor, affine): forward and analytic backward.
+// features of a [rows, D] row-major tensor, affine) and group normalization
+// (torch.nn.GroupNorm over [N, C, S], γ and β per channel): forward and analytic backward.
 
 export interface LayerNormForward {
   y: number[];
@@ -61,6 +62,75 @@ export function layerNormBackward(
     for (let j = 0; j < d; j++) {
       dx[r * d + j] = invstd[r]! * (dy[r * d + j]! * gamma[j]! - sg / d - xhat(j) * (sgx / d));
     }
+  }
+  return { dx, dgamma, dbeta };
+}
+
+/** torch.nn.GroupNorm over [N, C, S] (S = H·W): `groups` groups of C/groups channels. */
+export interface GroupNormDims {
+  n: number;
+  c: number;
+  groups: number;
+  s: number;
+}
+
+/** Row r = n·G + g of the [N·G, (C/G)·S] view holds group g of sample n; value j is channel g·C/G + ⌊j/S⌋. */
+const groupRows = ({ n, c, groups, s }: GroupNormDims) => ({ rows: n * groups, d: (c / groups) * s });
+const channelOf = ({ c, groups, s }: GroupNormDims, r: number, j: number) => (r % groups) * (c / groups) + Math.floor(j / s);
+
+/**
+ * y = γ_c (x − mean)/sqrt(var + eps) + β_c, mean and biased variance over each group of
+ * each sample; mean and invstd per row n·G + g.
+ */
+export function groupNorm(
+  x: ArrayLike<number>,
+  dims: GroupNormDims,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  eps = 1e-5,
+): LayerNormForward {
+  const { rows, d } = groupRows(dims);
+  const ones = new Array<number>(d).fill(1);
+  const { mean, invstd } = layerNorm(x, rows, d, ones, new Array<number>(d).fill(0), eps);
+  const y = new Array<number>(rows * d);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < d; j++) {
+      const c = channelOf(dims, r, j);
+      y[r * d + j] = gamma[c]! * (x[r * d + j]! - mean[r]!) * invstd[r]! + beta[c]!;
+    }
+  }
+  return { y, mean, invstd };
+}
+
+/**
+ * With g = dy ⊙ γ_c per group: dx = invstd · (g − mean(g) − x̂ · mean(g ⊙ x̂));
+ * dγ_c = Σ dy ⊙ x̂, dβ_c = Σ dy over samples and positions of channel c.
+ */
+export function groupNormBackward(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  dims: GroupNormDims,
+  gamma: ArrayLike<number>,
+  eps = 1e-5,
+): { dx: number[]; dgamma: number[]; dbeta: number[] } {
+  const { rows, d } = groupRows(dims);
+  const { mean, invstd } = groupNorm(x, dims, gamma, gamma, eps);
+  const dx = new Array<number>(rows * d);
+  const dgamma = new Array<number>(dims.c).fill(0);
+  const dbeta = new Array<number>(dims.c).fill(0);
+  for (let r = 0; r < rows; r++) {
+    const xhat = (j: number) => (x[r * d + j]! - mean[r]!) * invstd[r]!;
+    const g = (j: number) => dy[r * d + j]! * gamma[channelOf(dims, r, j)]!;
+    let sg = 0;
+    let sgx = 0;
+    for (let j = 0; j < d; j++) {
+      const c = channelOf(dims, r, j);
+      sg += g(j);
+      sgx += g(j) * xhat(j);
+      dgamma[c]! += dy[r * d + j]! * xhat(j);
+      dbeta[c]! += dy[r * d + j]!;
+    }
+    for (let j = 0; j < d; j++) dx[r * d + j] = invstd[r]! * (g(j) - sg / d - xhat(j) * (sgx / d));
   }
   return { dx, dgamma, dbeta };
 }
