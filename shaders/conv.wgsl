@@ -45,80 +45,57 @@ override BATCH: u32;   // N of the activations (mode 2: the reduction runs over 
 // Kernel taps per channel.
 fn taps() -> u32 { return KH * KW; }
 
-// x[n, c, ih, iw] with ih = oh·SH − PH + kh·DH, iw likewise; 0 in the padding. `plane` is
-// the offset of x[n, c, 0, 0].
-fn tap(plane: u32, oh: u32, ow: u32, kh: u32, kw: u32) -> f32 {
-  let ih = i32(oh * SH + kh * DH) - i32(PH);
-  let iw = i32(ow * SW + kw * DW) - i32(PW);
-  if (ih < 0 || iw < 0 || ih >= i32(H) || iw >= i32(W)) { return 0.0; }
-  return image[plane + u32(ih) * W + u32(iw)];
+// Whether input positions (ih, iw) lie inside the image (not in the padding).
+fn inside(ih: vec4i, iw: vec4i) -> vec4<bool> {
+  return (ih >= vec4i(0)) & (iw >= vec4i(0)) & (ih < vec4i(i32(H))) & (iw < vec4i(i32(W)));
 }
 
-// dy[n, co, oh, ow] with oh·SH = ih + PH − kh·DH: the output position whose window puts tap
-// (kh, kw) on input (ih, iw); 0 when there is none. `plane` is the offset of dy[n, co, 0, 0].
-fn tap_back(plane: u32, ih: u32, iw: u32, kh: u32, kw: u32) -> f32 {
-  let th = i32(ih + PH) - i32(kh * DH);
-  let tw = i32(iw + PW) - i32(kw * DW);
-  if (th < 0 || tw < 0) { return 0.0; }
-  let oh = u32(th) / SH;
-  let ow = u32(tw) / SW;
-  if (oh * SH != u32(th) || ow * SW != u32(tw) || oh >= OH || ow >= OW) { return 0.0; }
-  return image[plane + oh * OW + ow];
+// Reads image[i] where `valid`, else 0 (the index is zeroed first: never out of range).
+fn gather(i: vec4i, valid: vec4<bool>) -> vec4f {
+  let at = vec4u(select(vec4i(0), i, valid));
+  let v = vec4f(image[at.x], image[at.y], image[at.z], image[at.w]);
+  return select(vec4f(0.0), v, valid);
 }
 
-// op(A)[row, k] of batch item z.
-fn a_value(z: u32, row: u32, k: u32) -> f32 {
-  if (k >= K) { return 0.0; }
+// x[plane + ih·W + iw] at 4 output positions (oh, ow) for tap (kh, kw), with
+// ih = oh·SH − PH + kh·DH and iw likewise; 0 in the padding.
+fn taps4(plane: u32, oh: vec4u, ow: vec4u, kh: u32, kw: u32, ok: bool) -> vec4f {
+  let ih = vec4i(oh * SH + kh * DH) - i32(PH);
+  let iw = vec4i(ow * SW + kw * DW) - i32(PW);
+  return gather(i32(plane) + ih * i32(W) + iw, inside(ih, iw) & vec4<bool>(ok));
+}
+
+// dy[plane + oh·OW + ow] at 4 input positions (ih, iw) for tap (kh, kw), where oh·SH =
+// ih + PH − kh·DH is the output position whose window puts the tap there; 0 where none does.
+fn taps4_back(plane: u32, ih: vec4u, iw: vec4u, kh: u32, kw: u32, ok: bool) -> vec4f {
+  let th = vec4i(ih + PH) - i32(kh * DH);
+  let tw = vec4i(iw + PW) - i32(kw * DW);
+  let oh = vec4u(max(th, vec4i(0))) / SH;
+  let ow = vec4u(max(tw, vec4i(0))) / SW;
+  let hit = (th >= vec4i(0)) & (tw >= vec4i(0)) & (vec4i(oh * SH) == th) & (vec4i(ow * SW) == tw);
+  let valid = hit & (oh < vec4u(OH)) & (ow < vec4u(OW)) & vec4<bool>(ok);
+  return gather(vec4i(plane + oh * OW + ow), valid);
+}
+
+// op(A)[row, k .. k+3] of batch item z (0 past K).
+fn a_run(z: u32, row: u32, k: u32) -> vec4f {
   let g = z % G;
+  let kk = vec4u(k) + vec4u(0u, 1u, 2u, 3u);
+  let ok = kk < vec4u(K);
+  var at: vec4u;
   if (MODE == 0u) {
     // W[g·CO + row, k] with k = (ci, kh, kw): a stored row of the weights.
-    return other[(g * CO + row) * K + k];
-  }
-  if (MODE == 1u) {
+    at = (g * CO + row) * K + kk;
+  } else if (MODE == 1u) {
     // W[g·CO + co, row, kh, kw] with k = (co, kh, kw).
-    let co = k / taps();
-    return other[((g * CO + co) * CI + row) * taps() + k % taps()];
+    at = ((g * CO + kk / taps()) * CI + row) * taps() + kk % taps();
+  } else {
+    // dy[n, g·CO + row, p] for the reduction terms j = s·K + k = (n, p).
+    let j = (z / G) * K + kk;
+    at = ((j / (OH * OW)) * G * CO + g * CO + row) * OH * OW + j % (OH * OW);
+    return select(vec4f(0.0), vec4f(other[at.x], other[at.y], other[at.z], other[at.w]), ok & (j < vec4u(BATCH * OH * OW)));
   }
-  // dy[n, g·CO + row, p] for the reduction term j = s·K + k = (n, p).
-  let j = (z / G) * K + k;
-  if (j >= BATCH * OH * OW) { return 0.0; }
-  let n = j / (OH * OW);
-  return other[(n * G * CO + g * CO + row) * OH * OW + j % (OH * OW)];
-}
-
-// op(B)[k, col] of batch item z.
-fn b_value(z: u32, k: u32, col: u32) -> f32 {
-  if (k >= K) { return 0.0; }
-  if (MODE == 0u) {
-    // im2col(x[n, g])[(ci, kh, kw), (oh, ow)]; image offset of x[n, g·CI] is z·CI·H·W.
-    let ci = k / taps();
-    let t = k % taps();
-    return tap((z * CI + ci) * H * W, col / OW, col % OW, t / KW, t % KW);
-  }
-  if (MODE == 1u) {
-    // dy[n, g·CO + co] gathered at the output position of tap (kh, kw) on input col = (ih, iw).
-    let co = k / taps();
-    let t = k % taps();
-    return tap_back((z * CO + co) * OH * OW, col / W, col % W, t / KW, t % KW);
-  }
-  // im2col(x)ᵀ[(n, p), (ci, kh, kw)] for the reduction term j = s·K + k = (n, p).
-  let j = (z / G) * K + k;
-  if (j >= BATCH * OH * OW) { return 0.0; }
-  let n = j / (OH * OW);
-  let p = j % (OH * OW);
-  let ci = col / taps();
-  let t = col % taps();
-  return tap(((n * G + z % G) * CI + ci) * H * W, p / OW, p % OW, t / KW, t % KW);
-}
-
-// Row `row` of op(A), columns k .. k+3.
-fn a_run(z: u32, row: u32, k: u32) -> vec4f {
-  return vec4f(a_value(z, row, k), a_value(z, row, k + 1u), a_value(z, row, k + 2u), a_value(z, row, k + 3u));
-}
-
-// Row k of op(B) at the columns c.
-fn b_run(z: u32, k: u32, c: vec4u) -> vec4f {
-  return vec4f(b_value(z, k, c.x), b_value(z, k, c.y), b_value(z, k, c.z), b_value(z, k, c.w));
+  return select(vec4f(0.0), vec4f(other[at.x], other[at.y], other[at.z], other[at.w]), ok);
 }
 
 // op(A)[r0 .. r0+3, k .. k+3] of batch item z, row i of op(A) in column i (rows clamped).
@@ -128,9 +105,33 @@ fn a_block(z: u32, r0: u32, k: u32) -> mat4x4f {
                  a_run(z, min(r0 + 2u, last), k), a_run(z, min(r0 + 3u, last), k));
 }
 
+// Row k of op(B) at the 4 columns c of batch item z (0 past K). Column and tap
+// decompositions are per call; the row index k is the same in every lane.
+fn b_run(z: u32, k: u32, c: vec4u) -> vec4f {
+  let ok = k < K;
+  if (MODE == 0u) {
+    // im2col(x[n, g])[(ci, kh, kw), (oh, ow)]; x[n, g·CI] starts at z·CI·H·W.
+    let t = k % taps();
+    return taps4((z * CI + k / taps()) * H * W, c / OW, c % OW, t / KW, t % KW, ok);
+  }
+  if (MODE == 1u) {
+    // dy[n, g·CO + co] gathered for tap (kh, kw) of k = (co, kh, kw) at inputs c = (ih, iw).
+    let t = k % taps();
+    return taps4_back((z * CO + k / taps()) * OH * OW, c / W, c % W, t / KW, t % KW, ok);
+  }
+  // im2col(x)ᵀ[(n, p), (ci, kh, kw)] for the reduction term j = s·K + k = (n, p).
+  let j = (z / G) * K + k;
+  let n = j / (OH * OW);
+  let p = j % (OH * OW);
+  let t = c % taps();
+  let plane = ((n * G + z % G) * CI + c / taps()) * H * W;
+  let ih = vec4i(vec4u(p / OW * SH) + t / KW * DH) - i32(PH);
+  let iw = vec4i(vec4u(p % OW * SW) + t % KW * DW) - i32(PW);
+  return gather(vec4i(plane) + ih * i32(W) + iw, inside(ih, iw) & vec4<bool>(ok && j < BATCH * OH * OW));
+}
+
 // op(B)[k .. k+3, c0 .. c0+3] of batch item z, row kk of op(B) in column kk (columns clamped).
 fn b_block(z: u32, c0: u32, k: u32) -> mat4x4f {
-  let last = N - 1u;
-  let c = vec4u(min(c0, last), min(c0 + 1u, last), min(c0 + 2u, last), min(c0 + 3u, last));
+  let c = min(vec4u(c0) + vec4u(0u, 1u, 2u, 3u), vec4u(N - 1u));
   return mat4x4f(b_run(z, k, c), b_run(z, k + 1u, c), b_run(z, k + 2u, c), b_run(z, k + 3u, c));
 }

@@ -63,8 +63,16 @@ fn divisor(wh: vec2i, ww: vec2i) -> f32 {
   return f32(h * w);
 }
 
+// NaN by its bits: WGSL lets compilers assume floats are never NaN, and `v != v` or
+// `v > best` with a NaN then gave arbitrary answers (lavapipe and SwiftShader skipped
+// every NaN but a window's first value).
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 // Maximum of each window and its position h·W + w in the plane (torch's indices). The
-// first maximum wins ties; a NaN wins over numbers, as in torch.
+// first maximum wins ties; a NaN wins over numbers and a later NaN over an earlier one,
+// as torch's `val > maxval || isnan(val)`, so numbers are compared only while no NaN is held.
 @compute @workgroup_size(WG)
 fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let o = flat(gid, groups);
@@ -77,11 +85,13 @@ fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   // torch starts from -inf; starting from the window's first value chooses the same.
   var at = u32(h0) * W + u32(w0);
   var best = x[plane * H * W + at];
+  var nan = false;
   for (var ih = h0; ih < min(wh.y, i32(H)); ih++) {
     for (var iw = w0; iw < min(ww.y, i32(W)); iw++) {
       let i = u32(ih) * W + u32(iw);
       let v = x[plane * H * W + i];
-      if (v > best || v != v) { best = v; at = i; }
+      let v_nan = is_nan(v);
+      if (v_nan || (!nan && v > best)) { best = v; at = i; nan = nan || v_nan; }
     }
   }
   y[o] = best;

@@ -6,7 +6,7 @@ export class UsageError extends Error {
 
 export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'rmsprop', 'adam', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
-export const MODELS = ['mlp', 'mlp-bn', 'linear'] as const;
+export const MODELS = ['mlp', 'mlp-bn', 'cnn', 'linear'] as const;
 export type ModelName = (typeof MODELS)[number];
 
 export interface TrainArgs {
@@ -29,7 +29,7 @@ export interface TrainArgs {
 }
 
 export const TRAIN_USAGE =
-  'usage: npm run train -- [--model mlp|mlp-bn|linear] [--epochs N] [--batch B] ' +
+  'usage: npm run train -- [--model mlp|mlp-bn|cnn|linear] [--epochs N] [--batch B] ' +
   `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--json]`;
 
 const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data'];

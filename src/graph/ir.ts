@@ -40,6 +40,8 @@ export interface OpAttrs {
     dilation: readonly [number, number];
     groups: number;
     bias: boolean;
+    /** 'im2col' materializes the im2col matrix (src/kernels/conv.ts, conv2dPath). */
+    path: 'auto' | 'im2col';
   };
   /** Max pooling over NCHW; the positions of the maxima are kept for the backward pass. */
   maxpool2d: { kernel: readonly [number, number]; stride: readonly [number, number]; padding: readonly [number, number] };

@@ -1,6 +1,18 @@
 // Lowering rules of the convolutional ops (conv2d, pooling, group norm): their forward
 // kernel calls and gradients. Part of the one rule table in ./lower.ts.
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dWeightGradSplits, type Conv2dShape } from '../kernels/conv';
+import {
+  col2im,
+  conv2dDims,
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dPath,
+  conv2dWeightGrad,
+  conv2dWeightGradSplits,
+  im2col,
+  im2colFloats,
+  type Conv2dShape,
+} from '../kernels/conv';
+import { matmul } from '../kernels/matmul';
 import { groupNormBackward, groupNormForward, groupNormParamsBackward, type GroupNormShape } from '../kernels/norm';
 import {
   adaptiveAvgPool2dBackward,
@@ -29,6 +41,7 @@ function convShape(ctx: LowerContext, op: Op<'conv2d'>): Conv2dShape {
     padding: a.padding,
     dilation: a.dilation,
     groups: a.groups,
+    path: a.path === 'im2col' ? 'im2col' : undefined,
     subgroupSize: ctx.subgroupSize,
   };
 }
@@ -66,29 +79,64 @@ export const CNN_RULES: {
   conv2d: {
     forward(ctx, op) {
       const [x, w, b] = op.inputs as [TensorId, TensorId, TensorId?];
-      const program = conv2dForward({ ...convShape(ctx, op), bias: b !== undefined });
-      const keys = [ctx.value(x), ctx.value(w), ...(b === undefined ? [] : [ctx.value(b)]), ctx.value(op.output)];
-      ctx.schedule.call(program, keys);
+      const shape = convShape(ctx, op);
+      const bias = b !== undefined;
+      const keys = [ctx.value(w), ...(bias ? [ctx.value(b)] : []), ctx.value(op.output)];
+      if (conv2dPath(shape) === 'implicit') {
+        ctx.schedule.call(conv2dForward({ ...shape, bias }), [ctx.value(x), ...keys]);
+        return;
+      }
+      // y[n] = W [out, K] · col[n] [K, OH·OW]; col stays for the weight gradient.
+      const d = conv2dDims(shape);
+      const k = d.cin * d.kh * d.kw;
+      const col = ctx.aux(op, 'im2col', im2colFloats(d));
+      ctx.schedule.call(im2col(shape), [ctx.value(x), col]);
+      const product = matmul({ a: [d.cout, k], b: [d.n, k, d.oh * d.ow], bias, biasRows: true, subgroupSize: ctx.subgroupSize });
+      const [weights, ...rest] = keys;
+      ctx.schedule.call(product, [weights!, col, ...rest]);
     },
     backward(ctx, op) {
       const [x, w, b] = op.inputs as [TensorId, TensorId, TensorId?];
       const shape = convShape(ctx, op);
+      const d = conv2dDims(shape);
       const dy = ctx.grad(op.output);
-      if (ctx.needsGrad(x)) ctx.schedule.call(conv2dInputGrad(shape), [dy, ctx.value(w), ctx.gradOut(x)]);
-      // dW: split partial sums over N·OH·OW (enough workgroups for the GPU), then their sum.
-      const { splits } = conv2dWeightGradSplits(shape);
       const weights = sizeOf(ctx.graph.shape(w));
-      if (splits === 1) {
-        ctx.schedule.call(conv2dWeightGrad(shape), [ctx.value(x), dy, ctx.gradOut(w)]);
+      const sumPartials = (partials: string, rows: number) => ctx.schedule.call(sumRows(rows, weights), [partials, ctx.gradOut(w)]);
+      if (conv2dPath(shape) === 'implicit') {
+        if (ctx.needsGrad(x)) ctx.schedule.call(conv2dInputGrad(shape), [dy, ctx.value(w), ctx.gradOut(x)]);
+        // dW: split partial sums over N·OH·OW (enough workgroups for the GPU), then their sum.
+        const { splits } = conv2dWeightGradSplits(shape);
+        if (splits === 1) {
+          ctx.schedule.call(conv2dWeightGrad(shape), [ctx.value(x), dy, ctx.gradOut(w)]);
+        } else {
+          const partials = ctx.scratch(op, 'weight grad partials', splits * weights);
+          ctx.schedule.call(conv2dWeightGrad(shape), [ctx.value(x), dy, partials]);
+          sumPartials(partials, splits);
+        }
       } else {
-        const partials = ctx.scratch(op, 'weight grad partials', splits * weights);
-        ctx.schedule.call(conv2dWeightGrad(shape), [ctx.value(x), dy, partials]);
-        ctx.schedule.call(sumRows(splits, weights), [partials, ctx.gradOut(w)]);
+        const k = d.cin * d.kh * d.kw;
+        const p = d.oh * d.ow;
+        if (ctx.needsGrad(x)) {
+          // dcol[n] = Wᵀ [K, out] · dy[n] [out, OH·OW], folded back onto the input by col2im.
+          const dcol = ctx.scratch(op, 'im2col grad', im2colFloats(d));
+          ctx.schedule.call(matmul({ a: [d.cout, k], transposeA: true, b: [d.n, d.cout, p], subgroupSize: ctx.subgroupSize }), [
+            ctx.value(w),
+            dy,
+            dcol,
+          ]);
+          ctx.schedule.call(col2im(shape), [dcol, ctx.gradOut(x)]);
+        }
+        // dW = Σ_n dy[n] [out, OH·OW] · col[n]ᵀ [OH·OW, K]: one partial per sample, then their sum.
+        const partials = ctx.scratch(op, 'weight grad partials', d.n * weights);
+        const col = ctx.aux(op, 'im2col', im2colFloats(d));
+        ctx.schedule.call(matmul({ a: [d.n, d.cout, p], b: [d.n, k, p], transposeB: true, subgroupSize: ctx.subgroupSize }), [
+          dy,
+          col,
+          partials,
+        ]);
+        sumPartials(partials, d.n);
       }
-      if (b !== undefined) {
-        const [n, c, oh, ow] = ctx.graph.shape(op.output) as [number, number, number, number];
-        ctx.schedule.call(biasGradient(n, c, oh * ow), [dy, ctx.gradOut(b)]);
-      }
+      if (b !== undefined) ctx.schedule.call(biasGradient(d.n, d.cout, d.oh * d.ow), [dy, ctx.gradOut(b)]);
     },
   },
 

@@ -39,6 +39,8 @@ export interface MatmulShape {
   transposeB?: boolean;
   /** Add a bias vector of length n to every row of op(A)·op(B). */
   bias?: boolean;
+  /** The bias has length m and is added along the rows instead (one per row, e.g. per output channel). */
+  biasRows?: boolean;
   /** Applied last, with the codes and maths of the elementwise kernels. */
   activation?: Activation;
   /** LeakyReLU slope or ELU α (torch.nn defaults). */
@@ -58,6 +60,20 @@ const SUBGROUP_ROW_BLOCKS = 6;
 
 const fmt = (shape: readonly number[]) => shape.join('×');
 
+/**
+ * 4-row blocks per subgroup workgroup for m rows: the most (SUBGROUP_ROW_BLOCKS) unless that
+ * computes over 5% of its rows past m, else the fewest rows thrown away (m = 32: 4 blocks,
+ * 2 workgroups of 16 rows, rather than 2 of 24), ties to more blocks.
+ */
+function subgroupRowBlocks(m: number, lanes: number): number {
+  const most = Math.min(SUBGROUP_ROW_BLOCKS, lanes);
+  const computed = (rb: number) => Math.ceil(m / (4 * rb)) * 4 * rb;
+  if (computed(most) <= 1.05 * m) return most;
+  let best = 1;
+  for (let rb = 2; rb <= most; rb++) if (computed(rb) <= computed(best)) best = rb;
+  return best;
+}
+
 function checkTile({ rows, cols, workgroup: [wx, wy] }: MatmulTile): void {
   const ok =
     (rows === 4 || rows === 8) && (cols === 4 || cols === 8) &&
@@ -72,7 +88,7 @@ function checkTile({ rows, cols, workgroup: [wx, wy] }: MatmulTile): void {
  * Bindings, in order:
  * 0. A (read): f32, the stored shape `a`, row-major, batch items consecutive.
  * 1. B (read): f32, the stored shape `b`, likewise.
- * 2. bias (read), only when `bias` is set: f32 [n].
+ * 2. bias (read), only when `bias` is set: f32 [n] (f32 [m] with `biasRows`).
  * 2 or 3. C (write): f32 [batch, m, n], row-major.
  * Every binding is accessed as a vec4 array, so buffers must be padded to a multiple of 16
  * bytes (GpuRuntime.createBuffer does this).
@@ -106,7 +122,18 @@ export function matmul(shape: MatmulShape): ComputeProgram {
   }
   const batch = Math.max(batchA, batchB, 1);
   return gemm(
-    { m, n, k, batch, bias: shape.bias ?? false, activation, alpha: shape.alpha, tile, subgroupSize: shape.subgroupSize },
+    {
+      m,
+      n,
+      k,
+      batch,
+      bias: shape.bias ?? false,
+      biasRows: shape.biasRows ? { groups: 1 } : undefined,
+      activation,
+      alpha: shape.alpha,
+      tile,
+      subgroupSize: shape.subgroupSize,
+    },
     {
       family: 'matmul',
       variant: `${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`,
@@ -177,7 +204,7 @@ export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
     throw new RangeError(`${operands.family}: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
   }
   if (lanes === undefined) checkTile(tile);
-  const rowBlocks = Math.min(SUBGROUP_ROW_BLOCKS, lanes ?? 0);
+  const rowBlocks = lanes === undefined ? 0 : subgroupRowBlocks(m, lanes);
   const [wx, wy] = tile.workgroup;
   const workgroups: [number, number, number] =
     lanes === undefined

@@ -53,6 +53,11 @@ export interface Conv2dOptions {
   bias?: boolean;
   weightInit?: Initializer;
   biasInit?: Initializer;
+  /**
+   * How the GPU computes it (not a PyTorch option): 'auto' (the measured choice, see
+   * conv2dPath in src/kernels/conv.ts) or 'im2col' (materialize the im2col matrix, then matmul).
+   */
+  path?: 'auto' | 'im2col';
 }
 
 /**
@@ -106,6 +111,7 @@ export class Conv2d implements Module {
       dilation: this.dilation,
       groups: this.groups,
       bias,
+      path: this.options.path ?? 'auto',
     });
   }
 }

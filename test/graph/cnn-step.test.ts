@@ -19,13 +19,13 @@ const shape: CnnShape = { batch: 5, channels: 2, size: 9, c1: 4, c2: 6, classes:
 const LR = 0.05;
 const WEIGHT_DECAY = 0.01;
 
-const model = () =>
+const model = (path: 'auto' | 'im2col' = 'auto') =>
   new Sequential([
-    new Conv2d(shape.channels, shape.c1, 3, { padding: 1 }),
+    new Conv2d(shape.channels, shape.c1, 3, { padding: 1, path }),
     BatchNorm2d(shape.c1),
     ReLU(),
     new MaxPool2d(2),
-    new Conv2d(shape.c1, shape.c2, 3, { stride: 2, padding: 1 }),
+    new Conv2d(shape.c1, shape.c2, 3, { stride: 2, padding: 1, path }),
     ReLU(),
     new AdaptiveAvgPool2d(1),
     new Flatten(),
@@ -49,8 +49,9 @@ const compileOptions = async () => ({
 });
 
 describe('one CNN training step against a float64 reference', () => {
-  it('matches loss, every gradient and every updated parameter', async () => {
-    const trainer = await compile(model(), await compileOptions());
+  // 'auto' runs the implicit-GEMM convolutions; 'im2col' the materialized im2col + matmul path.
+  it.each(['auto', 'im2col'] as const)('matches loss, every gradient and every updated parameter (conv path %s)', async (path) => {
+    const trainer = await compile(model(path), await compileOptions());
     const names = { w1: '0.weight', b1: '0.bias', gamma: '1.weight', beta: '1.bias', w2: '4.weight', b2: '4.bias', w3: '8.weight', b3: '8.bias' } as const;
     expect(trainer.parameterShapes).toEqual([
       { name: '0.weight', shape: [4, 2, 3, 3] },

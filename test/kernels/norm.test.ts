@@ -1,12 +1,26 @@
-// LayerNorm kernels (forward, input gradient, γ/β gradients) against the float64
-// reference; the reference gradients are checked by central finite differences of
+// LayerNorm and GroupNorm kernels (forward, input gradient, γ/β gradients) against the
+// float64 reference; the reference gradients are checked by central finite differences of
 // L = Σ y ⊙ G.
 import { describe, expect, it } from 'vitest';
-import { layerNormBackward, layerNormForward, layerNormParamsBackward } from '../../src/kernels/norm';
+import {
+  groupNormBackward,
+  groupNormForward,
+  groupNormParamsBackward,
+  layerNormBackward,
+  layerNormForward,
+  layerNormParamsBackward,
+  type GroupNormShape,
+} from '../../src/kernels/norm';
 import { centralDifference, expectClose } from '../helpers/compare';
 import { runProgram } from '../helpers/gpu';
 import { normal, uniform } from '../helpers/random';
-import { layerNorm, layerNormBackward as referenceBackward } from '../reference/norm';
+import {
+  groupNorm,
+  groupNormBackward as referenceGroupBackward,
+  layerNorm,
+  layerNormBackward as referenceBackward,
+  type GroupNormDims,
+} from '../reference/norm';
 
 // [rows, D]: one row, odd widths, D = 1 (variance 0: y = β), D wider than a workgroup.
 const SHAPES: [number, number][] = [[1, 7], [7, 33], [129, 3], [1000, 10], [5, 1], [3, 1000]];
@@ -110,5 +124,88 @@ describe('layernorm kernels', () => {
     expect(() => layerNormParamsBackward(2 ** 20, 2 ** 12)).toThrow(/layernorm.backward_params: input 1048576×4096 has more than/);
     expect(() => layerNormForward(4, 4, { eps: -1 })).toThrow(/eps must be > 0/);
     expect(() => layerNormForward(4, 4, { workgroupSize: 48 })).toThrow(/power of two/);
+  });
+});
+
+// GroupNorm is LayerNorm over rows n·G + g of D = (C/G)·S values with γ, β per channel,
+// so the row-conditioned tolerances above apply per group; dγ_c, dβ_c sum N·S terms.
+const gnDims = ({ batch, channels, groups, spatial }: GroupNormShape): GroupNormDims => ({ n: batch, c: channels, groups, s: spatial });
+const gnName = (s: GroupNormShape) => `N ${s.batch} C ${s.channels} G ${s.groups} S ${s.spatial}`;
+const GN_SHAPES = ([
+  // groups 1, 300 values per group: more than the 256-thread workgroup strides over.
+  { batch: 2, channels: 6, groups: 1, spatial: 50 },
+  { batch: 3, channels: 6, groups: 2, spatial: 7 },
+  // groups = C (InstanceNorm2d): 300 terms per channel in the γ/β pass, over 256 threads.
+  { batch: 3, channels: 4, groups: 4, spatial: 100 },
+  // spatial 1 ([N, C] input), 2 channels per group.
+  { batch: 5, channels: 6, groups: 3, spatial: 1 },
+] satisfies GroupNormShape[]).map((s) => [gnName(s), s] as const);
+
+function gnData(shape: GroupNormShape, seed: number) {
+  const size = shape.batch * shape.channels * shape.spatial;
+  return {
+    x: uniform(size, seed, 1, 5),
+    gamma: uniform(shape.channels, seed + 1, 0.5, 2),
+    beta: uniform(shape.channels, seed + 2),
+    dy: normal(size, seed + 3),
+  };
+}
+
+describe('reference groupnorm gradients', () => {
+  const shapes: GroupNormShape[] = [
+    { batch: 2, channels: 4, groups: 2, spatial: 3 },
+    { batch: 2, channels: 3, groups: 3, spatial: 2 },
+    { batch: 3, channels: 4, groups: 2, spatial: 1 },
+  ];
+  it.each(shapes.map((s) => [gnName(s), s] as const))('match central differences of Σ y⊙G for %s', (_, shape) => {
+    const dims = gnDims(shape);
+    const { x, gamma, beta, dy: g } = gnData(shape, 50);
+    const inputs = [Array.from(x), Array.from(gamma), Array.from(beta)] as const;
+    const loss = (xs: number[], gs: number[], bs: number[]) => groupNorm(xs, dims, gs, bs).y.reduce((acc, v, k) => acc + v * g[k]!, 0);
+    const { dx, dgamma, dbeta } = referenceGroupBackward(inputs[0], g, dims, inputs[1]);
+    [dx, dgamma, dbeta].forEach((grad, which) => {
+      inputs[which]!.forEach((v, i) => {
+        const fd = centralDifference((u) => {
+          const args = inputs.map((a) => a.slice()) as [number[], number[], number[]];
+          args[which]![i] = u;
+          return loss(...args);
+        }, v);
+        expect(Math.abs(fd - grad[i]!), `input ${which} element ${i}`).toBeLessThan(1e-6);
+      });
+    });
+  });
+
+  it('with one group and spatial 1 is LayerNorm over the channels', () => {
+    const { x, gamma, beta } = data(4, 6, 51);
+    expect(groupNorm(x, { n: 4, c: 6, groups: 1, s: 1 }, gamma, beta)).toEqual(layerNorm(x, 4, 6, gamma, beta));
+  });
+});
+
+describe('groupnorm kernels', () => {
+  it.each(GN_SHAPES)('%s: forward, saved stats, dx, dγ and dβ match the reference', async (what, shape) => {
+    const dims = gnDims(shape);
+    const [rows, d] = [shape.batch * shape.groups, (shape.channels / shape.groups) * shape.spatial];
+    const { x, gamma, beta, dy } = gnData(shape, 4);
+    const [y, saved] = await runProgram(groupNormForward(shape), [x, gamma, beta, { zeros: x.length }, { zeros: 2 * rows }]);
+    const ref = groupNorm(x, dims, gamma, beta);
+    const cond = conditions(x, ref.invstd, d);
+    expectRowsClose(y!, ref.y, d, (r) => Y_PER_COND * cond[r]!, `y ${what}`);
+    expectClose(saved!.subarray(0, rows), ref.mean, { atol: 0, rtol: RTOL }, `saved mean ${what}`);
+    expectRowsClose(saved!.subarray(rows), ref.invstd, 1, (r) => Y_PER_COND * cond[r]! * ref.invstd[r]!, `saved invstd ${what}`);
+
+    const [dx] = await runProgram(groupNormBackward(shape), [x, gamma, saved!, dy, { zeros: x.length }]);
+    const [dgamma, dbeta] = await runProgram(groupNormParamsBackward(shape), [x, saved!, dy, { zeros: shape.channels }, { zeros: shape.channels }]);
+    const grads = referenceGroupBackward(x, dy, dims, gamma);
+    expectRowsClose(dx!, grads.dx, d, (r) => DX_PER_COND * cond[r]! * ref.invstd[r]!, `dx ${what}`);
+    expectClose(dgamma!, grads.dgamma, paramGradTol(shape.batch * shape.spatial), `dgamma ${what}`);
+    expectClose(dbeta!, grads.dbeta, paramGradTol(shape.batch * shape.spatial), `dbeta ${what}`);
+  });
+
+  it('rejects channels not divisible by groups and non-positive sizes', () => {
+    const shape = { batch: 2, channels: 6, groups: 4, spatial: 3 };
+    expect(() => groupNormForward(shape)).toThrow(new RangeError('groupnorm: 6 channels are not divisible into 4 groups'));
+    expect(() => groupNormBackward({ ...shape, groups: 0 })).toThrow(/groupnorm: groups must be a positive integer, got 0/);
+    expect(() => groupNormParamsBackward({ ...shape, groups: 2, spatial: 1.5 })).toThrow(/spatial must be a positive integer/);
+    expect(groupNormForward({ ...shape, groups: 2 }).label).toBe('groupnorm.forward');
   });
 });

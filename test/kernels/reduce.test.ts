@@ -1,9 +1,9 @@
-// Reduction kernels (axis sums and means, bias gradient, broadcast backward, sums into a
-// metrics slot, argmax, correct counts) against the float64 reference; the reference
+// Reduction kernels (axis sums and means, bias gradient, broadcast backward, column sums of
+// a convolution's partial weight gradients, sums into a metrics slot, argmax, correct counts) against the float64 reference; the reference
 // gradients of bias add and of the axis sum are checked by central finite differences.
 import { describe, expect, it } from 'vitest';
 import type { ComputeProgram } from '../../src/gpu/program';
-import { argmax, biasGradient, countCorrect, sumAxis, sumAxisBackward, sumToSlot } from '../../src/kernels/reduce';
+import { argmax, biasGradient, countCorrect, sumAxis, sumAxisBackward, sumRows, sumToSlot } from '../../src/kernels/reduce';
 import { centralDifference, expectClose } from '../helpers/compare';
 import { runProgram, testRuntime, type Data } from '../helpers/gpu';
 import { rng, uniform } from '../helpers/random';
@@ -97,6 +97,17 @@ describe('axis reductions', () => {
       const tol = sumTolerance(ref.biasGradient(abs(dy), outer, channels, inner));
       expectClose(db!, ref.biasGradient(dy, outer, channels, inner), tol, `biasGradient ${shape([outer, channels, inner])}`);
     }
+  });
+
+  it('sumRows adds the rows of [rows, cols] per column (one row: a copy)', async () => {
+    // 300 columns span several 64-thread workgroups; [axis = rows, inner = cols] in ref.sumAxis.
+    for (const [rows, cols] of [[1, 7], [5, 300]] as const) {
+      const x = uniform(rows * cols, rows + cols);
+      const [out] = await runProgram(sumRows(rows, cols), [x, { zeros: cols }]);
+      const tol = sumTolerance(ref.sumAxis(abs(x), 1, rows, cols));
+      expectClose(out!, ref.sumAxis(x, 1, rows, cols), tol, `sumRows ${shape([rows, cols])}`);
+    }
+    expect(() => sumRows(0, 4)).toThrow(/sumRows: \[rows, cols\] = \[0, 4\]/);
   });
 
   it('covers more than 65535 outputs by folding the grid into two dimensions', async () => {
