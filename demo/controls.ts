@@ -1,13 +1,17 @@
-// The setup form: reads the settings, turns them into a model and an optimizer with the public
-// API, and keeps the learning rate at a sensible default when the optimizer changes.
+// The setup form: reads the settings, turns them into a model (an MLP or a CNN) and an optimizer
+// with the public API, shows the fields of the chosen architecture, and keeps the learning rate
+// at a sensible default when the optimizer changes.
 import {
   BatchNorm1d,
+  BatchNorm2d,
+  Conv2d,
   Dropout,
   ELU,
   Flatten,
   GELU,
   LeakyReLU,
   Linear,
+  MaxPool2d,
   OPTIMIZER_FACTORIES,
   ReLU,
   Sequential,
@@ -21,11 +25,19 @@ import {
 export type OptimizerName = keyof typeof OPTIMIZER_FACTORIES;
 const ACTIVATIONS = { relu: ReLU, leakyRelu: () => LeakyReLU(), elu: () => ELU(), gelu: GELU, tanh: Tanh, sigmoid: Sigmoid };
 export type ActivationName = keyof typeof ACTIVATIONS;
+export type Architecture = 'mlp' | 'cnn';
 
 export interface Settings {
+  arch: Architecture;
+  /** MLP: hidden layer widths (empty for the CNN). */
   hidden: number[];
+  /** MLP only; the CNN uses ReLU. */
   activation: ActivationName;
+  /** MLP only; the CNN uses He-normal convolutions, as the CLI's `cnn`. */
   init: 'he' | 'xavier' | 'pytorch';
+  /** CNN: output channels of its two convolutions. */
+  channels: [number, number];
+  /** MLP: after every hidden layer; CNN: before the classifier. */
   dropout: number;
   batchnorm: boolean;
   optimizer: OptimizerName;
@@ -68,13 +80,18 @@ function number(data: FormData, name: string, min: number, max: number, label: s
   return value;
 }
 
+const channels = (data: FormData, name: string, label: string) => Math.round(number(data, name, 1, 256, `${label} channels`));
+
 /** The settings as typed in the form; throws RangeError naming the bad field. */
 export function readSettings(): Settings {
   const data = new FormData(form());
+  const arch = data.get('arch') as Architecture;
   const settings: Settings = {
-    hidden: parseLayers(String(data.get('layers') ?? '')),
+    arch, // the other architecture's fields are hidden: not read, so they cannot fail
+    hidden: arch === 'mlp' ? parseLayers(String(data.get('layers') ?? '')) : [],
     activation: data.get('activation') as ActivationName,
     init: data.get('init') as Settings['init'],
+    channels: arch === 'cnn' ? [channels(data, 'conv1', 'Conv 1'), channels(data, 'conv2', 'Conv 2')] : [0, 0],
     dropout: number(data, 'dropout', 0, 0.95, 'Dropout p'),
     batchnorm: data.get('batchnorm') === 'on',
     optimizer: data.get('optimizer') as OptimizerName,
@@ -96,8 +113,13 @@ function initializers(init: Settings['init']): { weightInit?: Initializer; biasI
   return {}; // Linear's default: PyTorch's U(±1/√in)
 }
 
-/** Flatten → [Linear → (BatchNorm1d) → activation → (Dropout)]* → Linear(…, 10). */
+/** The model the settings describe: see buildMlp and buildCnn. */
 export function buildModel(s: Settings): Sequential {
+  return s.arch === 'cnn' ? buildCnn(s) : buildMlp(s);
+}
+
+/** Flatten → [Linear → (BatchNorm1d) → activation → (Dropout)]* → Linear(…, 10). */
+function buildMlp(s: Settings): Sequential {
   const layers: Module[] = [new Flatten()];
   let width = 784;
   for (const size of s.hidden) {
@@ -111,14 +133,52 @@ export function buildModel(s: Settings): Sequential {
   return new Sequential(layers);
 }
 
+/**
+ * [Conv2d 3×3 (pad 1, He) → (BatchNorm2d) → MaxPool2d(2) → ReLU] × 2 → Flatten → (Dropout) →
+ * Linear(c₂·7·7, 10) with PyTorch's default init. With 16 and 32 channels, batch norm on and no
+ * dropout this is the CLI's `mnistModel('cnn')` (src/cli/models.ts), layer for layer.
+ */
+function buildCnn(s: Settings): Sequential {
+  const layers: Module[] = [];
+  let channels = 1;
+  for (const out of s.channels) {
+    layers.push(new Conv2d(channels, out, 3, { padding: 1, ...initializers('he') }));
+    if (s.batchnorm) layers.push(BatchNorm2d(out));
+    layers.push(new MaxPool2d(2), ReLU()); // pooling first: they commute, and ReLU sees a quarter of the values
+    channels = out;
+  }
+  layers.push(new Flatten());
+  if (s.dropout > 0) layers.push(new Dropout(s.dropout));
+  layers.push(new Linear(channels * 7 * 7, 10));
+  return new Sequential(layers);
+}
+
 export function buildOptimizer(s: Settings): OptimizerConfig {
   return OPTIMIZER_FACTORIES[s.optimizer]({ lr: s.lr, weightDecay: s.weightDecay });
 }
 
-/** A one-line description, e.g. "784-256-128-10 relu, adam lr 0.001". */
+/** A one-line description, e.g. "784-256-128-10 relu, adam lr 0.001" or "CNN 16-32 ch (BN), adam lr 0.001". */
 export function describe(s: Settings): string {
   const extras = [s.batchnorm && 'BN', s.dropout > 0 && `dropout ${s.dropout}`].filter(Boolean).join(', ');
-  return `784-${[...s.hidden, 10].join('-')} ${s.activation}${extras ? ` (${extras})` : ''}, ${s.optimizer} lr ${s.lr}`;
+  const model = s.arch === 'cnn' ? `CNN ${s.channels.join('-')} ch` : `784-${[...s.hidden, 10].join('-')} ${s.activation}`;
+  return `${model}${extras ? ` (${extras})` : ''}, ${s.optimizer} lr ${s.lr}`;
+}
+
+/**
+ * Shows the fields of the chosen architecture (elements with data-arch) and, when the choice
+ * changes, sets batch norm to that architecture's default: off for the MLP, on for the CNN.
+ */
+export function wireArchitecture(): void {
+  const f = form();
+  const arch = f.elements.namedItem('arch') as HTMLSelectElement;
+  const show = () => {
+    for (const el of f.querySelectorAll<HTMLElement>('[data-arch]')) el.hidden = el.dataset.arch !== arch.value;
+  };
+  arch.addEventListener('change', () => {
+    (f.elements.namedItem('batchnorm') as HTMLInputElement).checked = arch.value === 'cnn';
+    show();
+  });
+  show(); // the browser may have restored the form
 }
 
 /** Resets the learning rate (and AdamW's decay) to defaults when another optimizer is picked. */

@@ -14,7 +14,7 @@ import {
 } from '../src/index';
 import { AccuracyChart, LossChart } from './charts';
 import { confusionMatrix, renderConfusion, renderMistakes } from './confusion';
-import { buildModel, buildOptimizer, describe, readSettings, setLocked, wireOptimizerDefaults } from './controls';
+import { buildModel, buildOptimizer, describe, readSettings, setLocked, wireArchitecture, wireOptimizerDefaults } from './controls';
 import { DrawPad, drawPreview, renderBars, softmax } from './draw';
 import { inEvalMode, TrainingSession } from './training';
 
@@ -84,13 +84,14 @@ async function start(): Promise<void> {
   setLocked(true);
   setState('compiling…');
   const mnist = parseMnist(files!, { trainCount: settings.trainCount, testCount: settings.testCount, normalization: 'standardize' });
+  const stepsPerEpoch = Math.floor(settings.trainCount / settings.batch);
   trainer = await compile(buildModel(settings), {
-    inputShape: [1, 28, 28],
+    inputShape: [1, 28, 28], // NCHW without the batch: the MLP flattens it, the CNN convolves it
     loss: 'crossEntropy',
     optimizer: buildOptimizer(settings),
     batchSize: settings.batch,
     seed: settings.seed,
-    metricsEvery: 10,
+    metricsEvery: Math.min(10, Math.max(1, Math.floor(stepsPerEpoch / 10))), // short runs still draw a curve
     runtime: runtime!,
   });
   await trainer.prepareEvaluation('eval', 1); // the drawing pad predicts one image at a time
@@ -202,6 +203,7 @@ ui.pause.addEventListener('click', () => {
   setState('paused');
 });
 ui.reset.addEventListener('click', () => void reset().catch(showError));
+wireArchitecture();
 wireOptimizerDefaults();
 renderBars(ui.bars, undefined);
 

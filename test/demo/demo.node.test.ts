@@ -1,7 +1,8 @@
 // End-to-end test of the MNIST demo in real Chromium: builds the demo with Vite, serves the build
 // with `vite preview`, and drives Debian Chromium (WebGPU on SwiftShader) with webdriverio:
-// a quick training run must pass 85% test accuracy, a drawn digit must get 10 probabilities,
-// the loss chart and confusion matrix must be drawn. Screenshots go to test-artifacts/.
+// a quick MLP run must pass 85% test accuracy, a drawn digit must get 10 probabilities, the loss
+// chart and confusion matrix must be drawn; then, on the same page after Reset, a short CNN run
+// must pass 80% with the same checks. Screenshots go to test-artifacts/.
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { build, preview, type PreviewServer } from 'vite';
@@ -57,15 +58,101 @@ async function setField(b: Browser, testId: string, value: string): Promise<void
 
 const percent = (text: string) => Number.parseFloat(text.replace('%', ''));
 
+async function waitForStatus(b: Browser, status: string, timeout: number): Promise<void> {
+  const el = b.$('[data-testid="status"]');
+  await b.waitUntil(async () => (await el.getText()) === status, { timeout, interval: 500, timeoutMsg: `status did not become "${status}"` });
+}
+
+/** Draws a 7 on the pad with pointer actions (offsets from the canvas center). */
+async function drawSeven(b: Browser): Promise<void> {
+  const canvas = b.$('[data-testid="draw-canvas"]');
+  await canvas.scrollIntoView();
+  await b
+    .action('pointer', { parameters: { pointerType: 'mouse' } })
+    .move({ origin: canvas, x: -55, y: -70 })
+    .down()
+    .move({ origin: canvas, x: 55, y: -70, duration: 150 })
+    .move({ origin: canvas, x: -5, y: 85, duration: 200 })
+    .up()
+    .perform();
+}
+
+/** The ten class probabilities shown next to the pad, in %; NaN while there is no prediction. */
+async function probabilities(b: Browser): Promise<number[]> {
+  return Promise.all(await b.$$('[data-testid="digit-probability"]').map(async (el) => percent(await el.getText())));
+}
+
+/** Waits for the drawn digit's probabilities; checks there are ten summing to 100%; returns them. */
+async function expectPrediction(b: Browser): Promise<number[]> {
+  await b.waitUntil(async () => (await probabilities(b)).every((p) => Number.isFinite(p)), { timeout: 30_000 });
+  const probs = await probabilities(b);
+  expect(probs).toHaveLength(10);
+  const sum = probs.reduce((a, c) => a + c, 0);
+  expect(sum).toBeGreaterThan(99); // each is rounded to 0.1%
+  expect(sum).toBeLessThan(101);
+  return probs;
+}
+
+/**
+ * Pixels of the loss curve's own colour (#2f6fed) on the uPlot canvas: the axes and grid are
+ * drawn on the same canvas, so counting any ink would pass on an empty chart.
+ */
+async function lossCurvePixels(b: Browser): Promise<number> {
+  return b.execute(() => {
+    const c = document.querySelector<HTMLCanvasElement>('[data-testid="loss-chart"] canvas');
+    if (!c || c.width === 0) return 0;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const near = Math.abs(data[i]! - 0x2f) + Math.abs(data[i + 1]! - 0x6f) + Math.abs(data[i + 2]! - 0xed) < 60;
+      if (near && data[i + 3]! > 100) n++;
+    }
+    return n;
+  });
+}
+
+/** The confusion matrix is 10×10 counts over the 2,000 evaluated test images; mistakes are shown. */
+async function expectResults(b: Browser): Promise<void> {
+  const cells = await b.$$('[data-testid="confusion-matrix"] td').map((el) => el.getText());
+  expect(cells).toHaveLength(100);
+  expect(cells.reduce((a, c) => a + Number(c), 0)).toBe(2000);
+  expect(await b.$$('[data-testid="misclassified"] canvas').length).toBeGreaterThan(0);
+}
+
+/** Full-page screenshots at 1280×800 and at phone width (390 px), then back to 1280×800. */
+async function screenshots(b: Browser, name: string): Promise<void> {
+  // Without a scrollbar, the full-page capture is laid out at exactly the window's width.
+  await b.execute(() => void (document.documentElement.style.overflow = 'hidden'));
+  await b.pause(300); // the charts follow their containers' width
+  await b.saveScreenshot(`test-artifacts/${name}.png`, { fullPage: true });
+  await b.setWindowSize(390, 844);
+  await b.pause(500);
+  await b.saveScreenshot(`test-artifacts/${name}-phone.png`, { fullPage: true });
+  await b.setWindowSize(1280, 800);
+  await b.execute(() => void (document.documentElement.style.overflow = ''));
+}
+
+/** Reset frees the model (trainer.destroy()) and unlocks the form for the next run. */
+async function resetAndExpectIdle(b: Browser): Promise<void> {
+  await b.$('[data-testid="train-reset"]').click();
+  await waitForStatus(b, 'idle', 30_000);
+  expect(await b.$('[data-testid="train-start"]').isEnabled()).toBe(true);
+  expect(await b.$('[data-testid="train-samples"]').isEnabled()).toBe(true);
+}
+
+/** Opens the demo and waits until WebGPU is up and the 55 MB of IDX files are loaded from the build. */
+async function openDemo(b: Browser): Promise<void> {
+  await b.url(url);
+  await b.$('[data-testid="train-start"]').waitForEnabled({ timeout: 60_000 });
+  expect(await b.$('[data-testid="error"]').isDisplayed()).toBe(false);
+  expect(await b.$('[data-testid="adapter"]').getText()).toMatch(/\w/);
+}
+
 describe('MNIST demo', () => {
-  it('trains in Chromium, predicts a drawn digit and shows the results', async () => {
+  it('trains an MLP in Chromium, predicts a drawn digit and shows the results', async () => {
     const b = browser!;
-    await b.url(url);
+    await openDemo(b);
     const start = b.$('[data-testid="train-start"]');
-    // Enabled once WebGPU is up and the 55 MB of IDX files are loaded from the build.
-    await start.waitForEnabled({ timeout: 60_000 });
-    expect(await b.$('[data-testid="error"]').isDisplayed()).toBe(false);
-    expect(await b.$('[data-testid="adapter"]').getText()).toMatch(/\w/);
 
     await setField(b, 'train-samples', '6400');
     await setField(b, 'epochs', '2');
@@ -79,7 +166,7 @@ describe('MNIST demo', () => {
     const stepNumber = async () => Number.parseInt(await step.getText(), 10) || 0;
     await b.waitUntil(async () => (await stepNumber()) >= 5, { timeout: 60_000, interval: 250 });
     await b.$('[data-testid="train-pause"]').click();
-    await b.waitUntil(async () => (await b.$('[data-testid="status"]').getText()) === 'paused', { timeout: 10_000 });
+    await waitForStatus(b, 'paused', 10_000);
     await b.pause(1000); // steps already submitted may still report
     const pausedAt = await stepNumber();
     await b.pause(2000);
@@ -93,59 +180,62 @@ describe('MNIST demo', () => {
       interval: 1000,
       timeoutMsg: 'test accuracy did not pass 85%',
     });
-    await b.waitUntil(async () => (await b.$('[data-testid="status"]').getText()) === 'done', { timeout: 120_000, interval: 1000 });
+    await waitForStatus(b, 'done', 120_000);
     console.log(`demo: test accuracy ${await accuracy.getText()}, ${await b.$('[data-testid="throughput"]').getText()} samples/s`);
 
-    // Draw a 7 with pointer actions (offsets from the canvas center).
-    const canvas = b.$('[data-testid="draw-canvas"]');
-    await canvas.scrollIntoView();
-    await b
-      .action('pointer', { parameters: { pointerType: 'mouse' } })
-      .move({ origin: canvas, x: -55, y: -70 })
-      .down()
-      .move({ origin: canvas, x: 55, y: -70, duration: 150 })
-      .move({ origin: canvas, x: -5, y: 85, duration: 200 })
-      .up()
-      .perform();
-    const probabilities = async () =>
-      Promise.all(await b.$$('[data-testid="digit-probability"]').map(async (el) => percent(await el.getText())));
-    await b.waitUntil(async () => (await probabilities()).every((p) => Number.isFinite(p)), { timeout: 30_000 });
-    const probs = await probabilities();
-    expect(probs).toHaveLength(10);
-    expect(probs.reduce((a, c) => a + c, 0)).toBeGreaterThan(99);
-    expect(probs.reduce((a, c) => a + c, 0)).toBeLessThan(101);
+    await drawSeven(b);
+    const probs = await expectPrediction(b);
     console.log(`demo: drawn 7 → most likely ${probs.indexOf(Math.max(...probs))} (${Math.max(...probs)}%)`);
 
-    // The loss chart is a uPlot canvas with a curve on it.
-    const inked = await b.execute(() => {
-      const c = document.querySelector<HTMLCanvasElement>('[data-testid="loss-chart"] canvas');
-      if (!c || c.width === 0) return 0;
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-      return n;
-    });
-    expect(inked).toBeGreaterThan(100);
-
-    // The confusion matrix: 10×10 counts over the 2,000 evaluated test images.
-    const cells = await b.$$('[data-testid="confusion-matrix"] td').map((el) => el.getText());
-    expect(cells).toHaveLength(100);
-    expect(cells.reduce((a, c) => a + Number(c), 0)).toBe(2000);
-    expect(await b.$$('[data-testid="misclassified"] canvas').length).toBeGreaterThan(0);
-
-    // Without a scrollbar, the full-page capture is laid out at exactly the window's width.
-    await b.execute(() => void (document.documentElement.style.overflow = 'hidden'));
-    await b.pause(300); // the charts follow their containers' width
-    await b.saveScreenshot('test-artifacts/demo.png', { fullPage: true });
-    await b.setWindowSize(390, 844);
-    await b.pause(500);
-    await b.saveScreenshot('test-artifacts/demo-phone.png', { fullPage: true });
-    await b.execute(() => void (document.documentElement.style.overflow = ''));
-
-    // Reset frees the model and unlocks the form for the next run.
-    await b.$('[data-testid="train-reset"]').click();
-    await b.waitUntil(async () => (await b.$('[data-testid="status"]').getText()) === 'idle', { timeout: 30_000 });
-    expect(await start.isEnabled()).toBe(true);
-    expect(await b.$('[data-testid="train-samples"]').isEnabled()).toBe(true);
+    expect(await lossCurvePixels(b)).toBeGreaterThan(100);
+    await expectResults(b);
+    await screenshots(b, 'demo');
+    await resetAndExpectIdle(b);
   }, 480_000);
+
+  // Continues on the page the MLP run left after Reset (a new model on the same device, which
+  // is what Reset is for); a fresh page if that run did not get there.
+  it('trains the CNN in Chromium with the same live results and drawing pad', async () => {
+    const b = browser!;
+    const start = b.$('[data-testid="train-start"]');
+    if ((await b.getUrl()) !== url || !(await start.isEnabled())) await openDemo(b);
+
+    // Choosing the CNN shows its fields, hides the MLP-only ones, and turns batch norm on:
+    // the defaults are the CLI's mnistModel('cnn').
+    await setField(b, 'arch', 'cnn');
+    expect(await b.$('[data-testid="layers"]').isDisplayed()).toBe(false);
+    expect(await b.$('[data-testid="activation"]').isDisplayed()).toBe(false);
+    expect(await b.$('[data-testid="conv1"]').getValue()).toBe('16');
+    expect(await b.$('[data-testid="conv2"]').getValue()).toBe('32');
+    expect(await b.$('[data-testid="batchnorm"]').isSelected()).toBe(true);
+
+    // SwiftShader is slow: one short epoch (40 steps of 64).
+    await setField(b, 'train-samples', '2560');
+    await setField(b, 'epochs', '1');
+    await setField(b, 'batch-size', '64');
+    await setField(b, 'optimizer', 'adam');
+    await setField(b, 'lr', '0.002');
+    await b.$('[data-testid="draw-clear"]').click(); // the MLP's 7 is still on the pad
+    const began = Date.now();
+    await start.click();
+
+    await waitForStatus(b, 'done', 180_000);
+    const seconds = (Date.now() - began) / 1000;
+    const accuracy = percent(await b.$('[data-testid="test-accuracy"]').getText());
+    console.log(
+      `demo: CNN test accuracy ${accuracy}%, ${await b.$('#step-ms').getText()} ms/step, ${seconds.toFixed(1)} s from Start to done`,
+    );
+    expect(accuracy).toBeGreaterThan(80);
+    expect(await b.$('#test-note').getText()).toContain('CNN 16-32 ch (BN)');
+
+    expect((await probabilities(b)).every(Number.isNaN)).toBe(true); // a blank pad: no prediction
+    await drawSeven(b);
+    const probs = await expectPrediction(b);
+    console.log(`demo: CNN, drawn 7 → most likely ${probs.indexOf(Math.max(...probs))} (${Math.max(...probs)}%)`);
+
+    expect(await lossCurvePixels(b)).toBeGreaterThan(100);
+    await expectResults(b);
+    await screenshots(b, 'demo-cnn');
+    await resetAndExpectIdle(b);
+  }, 300_000);
 });

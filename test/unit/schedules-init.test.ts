@@ -1,6 +1,8 @@
-// Learning-rate schedules and initializers (torch definitions), checked numerically.
+// Learning-rate schedules and initializers (torch definitions, conv weights included), checked numerically.
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/data/dataset';
+import { GraphBuilder } from '../../src/graph/ir';
+import { Conv2d } from '../../src/nn/conv';
 import { fans, initialize } from '../../src/nn/init';
 import { constantLr, cosineDecay, exponentialDecay, linearWarmup, stepDecay } from '../../src/optim/schedules';
 
@@ -52,5 +54,30 @@ describe('initializers', () => {
     const n = (seed: number) => Array.from(initialize({ kind: 'normal', std: 0.01 }, [50], seededRandom(seed)));
     expect(n(5)).toEqual(n(5));
     expect(n(5)).not.toEqual(n(6));
+  });
+});
+
+describe('convolution weight initialization', () => {
+  it('fans of a grouped conv weight [out, in/groups, kh, kw] count one group, as torch', () => {
+    // torch: fan_in = in/groups·kh·kw, fan_out = out·kh·kw (the stored tensor's dims 1 and 0).
+    expect(fans([32, 8, 3, 3])).toEqual({ fanIn: 72, fanOut: 288 });
+    expect(fans([8, 1, 5, 3])).toEqual({ fanIn: 15, fanOut: 120 }); // depthwise
+  });
+
+  it("Conv2d's default is torch's kaiming_uniform(a=√5): W and b in U(±1/√fanIn), fanIn = 2·3·3 = 18", () => {
+    const graph = new GraphBuilder();
+    new Conv2d(4, 6, 3, { groups: 2 }).build(graph, graph.tensor([1, 4, 5, 5], 'input', 'x'), '0');
+    const [w, b] = graph.params;
+    const bound = 1 / Math.sqrt(18);
+    expect(w!.shape).toEqual([6, 2, 3, 3]);
+    expect(w!.init).toEqual({ kind: 'uniform', low: -bound, high: bound });
+    expect(b!.init).toEqual({ kind: 'uniform', low: -bound, high: bound });
+    expect([w!.decay, b!.decay]).toEqual([true, false]);
+  });
+
+  it('heNormal on a conv weight has std √(2/fanIn) with the receptive field in fanIn', () => {
+    const v = initialize({ kind: 'heNormal' }, [64, 16, 3, 3], seededRandom(3));
+    const std = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+    expect(Math.abs(std / Math.sqrt(2 / 144) - 1)).toBeLessThan(0.03);
   });
 });
