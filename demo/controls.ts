@@ -134,8 +134,8 @@ function buildMlp(s: Settings): Sequential {
 }
 
 /**
- * [Conv2d 3×3 (pad 1, He) → (BatchNorm2d) → MaxPool2d(2) → ReLU] × 2 → Flatten → (Dropout) →
- * Linear(c₂·7·7, 10) with PyTorch's default init. With 16 and 32 channels, batch norm on and no
+ * [Conv2d 3×3 (pad 1, He) → (BatchNorm2d) → MaxPool2d(2) → ReLU] × 2 → Flatten →
+ * Linear(c₂·7·7, 128, He) → ReLU → (Dropout) → Linear(128, 10) with PyTorch's default init. With 16 and 32 channels, batch norm on and no
  * dropout this is the CLI's `mnistModel('cnn')` (src/cli/models.ts), layer for layer.
  */
 function buildCnn(s: Settings): Sequential {
@@ -147,9 +147,9 @@ function buildCnn(s: Settings): Sequential {
     layers.push(new MaxPool2d(2), ReLU()); // pooling first: they commute, and ReLU sees a quarter of the values
     channels = out;
   }
-  layers.push(new Flatten());
+  layers.push(new Flatten(), new Linear(channels * 7 * 7, 128, initializers('he')), ReLU());
   if (s.dropout > 0) layers.push(new Dropout(s.dropout));
-  layers.push(new Linear(channels * 7 * 7, 10));
+  layers.push(new Linear(128, 10));
   return new Sequential(layers);
 }
 

@@ -12,10 +12,10 @@
 
 // Lanes per subgroup = invocations per workgroup.
 override SG: u32 = 8u;
-// 4-row blocks per workgroup, 1 ..= min(6, SG).
+// 4-row blocks per workgroup, 1 ..= min(8, SG).
 override RB: u32 = 6u;
 
-// Row blocks 0 .. 5 of the lane's 4 columns, row r of a block in column r.
+// Row blocks 0 .. 7 of the lane's 4 columns, row r of a block in column r.
 struct Blocks {
   b0: mat4x4f,
   b1: mat4x4f,
@@ -23,6 +23,8 @@ struct Blocks {
   b3: mat4x4f,
   b4: mat4x4f,
   b5: mat4x4f,
+  b6: mat4x4f,
+  b7: mat4x4f,
 }
 
 // Lane `from`'s block, for every lane (`from` must be a constant, hence one line per lane).
@@ -44,6 +46,12 @@ fn lane4(m: mat4x4f) -> mat4x4f {
 fn lane5(m: mat4x4f) -> mat4x4f {
   return mat4x4f(subgroupBroadcast(m[0], 5u), subgroupBroadcast(m[1], 5u), subgroupBroadcast(m[2], 5u), subgroupBroadcast(m[3], 5u));
 }
+fn lane6(m: mat4x4f) -> mat4x4f {
+  return mat4x4f(subgroupBroadcast(m[0], 6u), subgroupBroadcast(m[1], 6u), subgroupBroadcast(m[2], 6u), subgroupBroadcast(m[3], 6u));
+}
+fn lane7(m: mat4x4f) -> mat4x4f {
+  return mat4x4f(subgroupBroadcast(m[0], 7u), subgroupBroadcast(m[1], 7u), subgroupBroadcast(m[2], 7u), subgroupBroadcast(m[3], 7u));
+}
 
 fn multiply(wid: vec3u, lane: u32) -> Blocks {
   let r0 = wid.y * 4u * RB;
@@ -60,13 +68,15 @@ fn multiply(wid: vec3u, lane: u32) -> Blocks {
     if (RB > 3u) { t.b3 += b * lane3(a); }
     if (RB > 4u) { t.b4 += b * lane4(a); }
     if (RB > 5u) { t.b5 += b * lane5(a); }
+    if (RB > 6u) { t.b6 += b * lane6(a); }
+    if (RB > 7u) { t.b7 += b * lane7(a); }
   }
   return t;
 }
 
 // Output row i (0 .. 4·RB-1) of the lane's columns.
 fn row_of(t: Blocks, i: u32) -> vec4f {
-  let blocks = array<mat4x4f, 6>(t.b0, t.b1, t.b2, t.b3, t.b4, t.b5);
+  let blocks = array<mat4x4f, 8>(t.b0, t.b1, t.b2, t.b3, t.b4, t.b5, t.b6, t.b7);
   return blocks[i / 4u][i % 4u];
 }
 

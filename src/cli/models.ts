@@ -11,8 +11,8 @@ const HE: { weightInit: Initializer; biasInit: Initializer } = { weightInit: { k
 
 /**
  * MNIST models: the MLP 784-256-128-10 (ReLU, He init), the same with batch norm, a small CNN
- * (two 3×3 convolutions with batch norm and 2×2 max pooling, 16 and 32 channels, then a
- * linear classifier), and softmax regression.
+ * (two 3×3 convolutions with batch norm and 2×2 max pooling, 16 and 32 channels, then
+ * 1568-128-10 fully connected), and softmax regression.
  */
 export function mnistModel(name: ModelName): Sequential {
   switch (name) {
@@ -49,7 +49,9 @@ export function mnistModel(name: ModelName): Sequential {
         new MaxPool2d(2),
         ReLU(),
         new Flatten(),
-        new Linear(32 * 7 * 7, 10),
+        new Linear(32 * 7 * 7, 128, HE),
+        ReLU(),
+        new Linear(128, 10),
       ]);
     case 'linear':
       return new Sequential([new Flatten(), new Linear(784, 10)]);

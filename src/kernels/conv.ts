@@ -140,6 +140,10 @@ function program(shape: Conv2dShape, mode: 0 | 1 | 2, variant: string, m: number
       alpha: shape.alpha,
       tile: shape.tile ?? DEFAULT_MATMUL_TILE,
       subgroupSize: shape.subgroupSize,
+      // Each gathered im2col block is reused by every row block: 8 blocks (32 rows) measured
+      // 26% faster than 4 for the forward and 41% for the weight gradient of
+      // Conv2d(16→32, 3×3) on 14×14, batch 128, on lavapipe.
+      maxRowBlocks: 8,
     },
     { family: 'conv2d', variant, what: describe(d), source, constants: constants(d, mode) },
   );

@@ -57,20 +57,23 @@ export interface MatmulShape {
 
 /** 4-row blocks per subgroup workgroup: 6 (24 rows) was the fastest on lavapipe (16 rows: -3%, 32: -8%). */
 const SUBGROUP_ROW_BLOCKS = 6;
+/** The kernel's limit (lanes 0 .. 7 broadcast); convolutions use it (see GemmShape.maxRowBlocks). */
+const SUBGROUP_ROW_BLOCKS_MAX = 8;
 
 const fmt = (shape: readonly number[]) => shape.join('×');
 
 /**
- * 4-row blocks per subgroup workgroup for m rows: the most (SUBGROUP_ROW_BLOCKS) unless that
- * computes over 5% of its rows past m, else the fewest rows thrown away (m = 32: 4 blocks,
- * 2 workgroups of 16 rows, rather than 2 of 24), ties to more blocks.
+ * 4-row blocks per subgroup workgroup for m rows: the most allowed, unless that computes
+ * over 15% of its rows past m; then, from half the most up, the fewest rows thrown away
+ * (m = 32 with at most 6: 4 blocks, 2 workgroups of 16 rows rather than 2 of 24), ties to
+ * more blocks.
  */
-function subgroupRowBlocks(m: number, lanes: number): number {
-  const most = Math.min(SUBGROUP_ROW_BLOCKS, lanes);
+function subgroupRowBlocks(m: number, lanes: number, limit: number): number {
+  const most = Math.min(limit, lanes);
   const computed = (rb: number) => Math.ceil(m / (4 * rb)) * 4 * rb;
-  if (computed(most) <= 1.05 * m) return most;
-  let best = 1;
-  for (let rb = 2; rb <= most; rb++) if (computed(rb) <= computed(best)) best = rb;
+  if (computed(most) <= 1.15 * m) return most;
+  let best = most;
+  for (let rb = Math.ceil(most / 2); rb <= most; rb++) if (computed(rb) < computed(best) || (computed(rb) === computed(best) && rb > best)) best = rb;
   return best;
 }
 
@@ -166,6 +169,11 @@ export interface GemmShape {
   alpha: number | undefined;
   tile: MatmulTile;
   subgroupSize: number | undefined;
+  /**
+   * Subgroup kernel: at most this many 4-row blocks per workgroup (default 6, the best for
+   * stored matrices; up to 8, which suits operands that are costly to read, see conv.ts).
+   */
+  maxRowBlocks?: number;
 }
 
 /** How an operand file reads op(A) and op(B): its WGSL and the override constants it needs. */
@@ -204,7 +212,11 @@ export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
     throw new RangeError(`${operands.family}: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
   }
   if (lanes === undefined) checkTile(tile);
-  const rowBlocks = lanes === undefined ? 0 : subgroupRowBlocks(m, lanes);
+  const limit = shape.maxRowBlocks ?? SUBGROUP_ROW_BLOCKS;
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= SUBGROUP_ROW_BLOCKS_MAX)) {
+    throw new RangeError(`${operands.family}: maxRowBlocks must be an integer in 1 ..= ${SUBGROUP_ROW_BLOCKS_MAX}, got ${limit}`);
+  }
+  const rowBlocks = lanes === undefined ? 0 : subgroupRowBlocks(m, lanes, limit);
   const [wx, wy] = tile.workgroup;
   const workgroups: [number, number, number] =
     lanes === undefined

@@ -33,7 +33,7 @@ describe('demo controls', () => {
 
   it('adds dropout before the classifier and drops batch norm when asked', () => {
     const types = buildModel({ ...cnnDefaults, channels: [8, 4], batchnorm: false, dropout: 0.25 }).layers.map((l) => l.type);
-    expect(types).toEqual(['Conv2d', 'MaxPool2d', 'relu', 'Conv2d', 'MaxPool2d', 'relu', 'Flatten', 'Dropout', 'Linear']);
+    expect(types).toEqual(['Conv2d', 'MaxPool2d', 'relu', 'Conv2d', 'MaxPool2d', 'relu', 'Flatten', 'Linear', 'relu', 'Dropout', 'Linear']);
   });
 
   it('scores logits as mean cross-entropy and first-maximum accuracy', () => {

@@ -3,7 +3,7 @@
 // gradients dA = G·op(B)ᵀ, dB = op(A)ᵀ·G computed by this same kernel.
 import { describe, expect, it } from 'vitest';
 import type { Activation } from '../../src/kernels/elementwise';
-import { matmul, type MatmulShape, type MatmulTile } from '../../src/kernels/matmul';
+import { DEFAULT_MATMUL_TILE, gemm, matmul, type MatmulShape, type MatmulTile } from '../../src/kernels/matmul';
 import { centralDifference, expectClose, type Tolerance } from '../helpers/compare';
 import { runProgram, testRuntime } from '../helpers/gpu';
 import { uniform } from '../helpers/random';
@@ -142,11 +142,22 @@ describe.skipIf(lanes === undefined)('matmul subgroup kernel (skipped: the devic
     await expectMatchesReference(sub(shapeOf(13, 9, 37, true, true, 0, 3)), 8, 'subgroup TT shared A');
   }, SLOW);
 
-  it('uses one subgroup per workgroup and 24 rows × 4·lanes columns per workgroup', () => {
-    const program = matmul(sub({ a: [100, 8], b: [8, 70] }));
+  it('uses one subgroup per workgroup, 4·lanes columns and as many rows as fit the shape', () => {
+    const program = matmul(sub({ a: [120, 8], b: [8, 70] }));
     expect(program.label).toBe('matmul.subgroup.NN.identity');
-    expect(program.constants).toMatchObject({ SG: lanes, RB: Math.min(6, lanes!) });
-    expect(program.workgroups).toEqual([Math.ceil(70 / (4 * lanes!)), Math.ceil(100 / (4 * Math.min(6, lanes!))), 1]);
+    // At most 6 row blocks (24 rows), or the lanes if fewer: 120 rows fit 24 exactly.
+    const most = Math.min(6, lanes!);
+    expect(program.constants).toMatchObject({ SG: lanes, RB: most });
+    expect(program.workgroups).toEqual([Math.ceil(70 / (4 * lanes!)), Math.ceil(120 / (4 * most)), 1]);
+    // Over 15% of rows wasted with the most blocks: fewer blocks that waste less
+    // (8 lanes: 32 rows → 4 blocks, not 2×24; 100 rows → 5 blocks, not 5×24; 4 lanes: 100 → 4 blocks, 12% wasted).
+    const rowBlocks = (m: number, maxRowBlocks?: number) =>
+      gemm({ m, n: 8, k: 8, batch: 1, bias: false, activation: 'identity', alpha: undefined, tile: DEFAULT_MATMUL_TILE, subgroupSize: lanes, maxRowBlocks }, {
+        family: 'test', variant: 'x', what: 'x', source: '', constants: {},
+      }).constants.RB;
+    const expected: Record<number, number[]> = { 8: [4, 5, 4, 8], 4: [4, 4, 4, 4] };
+    expect([rowBlocks(32), rowBlocks(100), rowBlocks(16, 8), rowBlocks(32, 8)]).toEqual(expected[lanes!] ?? expect.any(Array));
+    expect(() => rowBlocks(8, 9)).toThrow(/maxRowBlocks must be an integer in 1 ..= 8, got 9/);
     expect(() => matmul({ a: [3, 4], b: [4, 2], subgroupSize: 0 })).toThrow(/subgroupSize must be an integer in 1 ..= 256, got 0/);
   });
 });
