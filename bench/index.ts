@@ -1,6 +1,7 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { Suite } from './core';
 import { batchnormSuite } from './batchnorm';
+import { convSuite } from './conv';
 import { elementwiseSuite } from './elementwise';
 import { matmulSuite } from './matmul';
 import { optimSuite } from './optim';
@@ -10,4 +11,4 @@ import { trainSuite } from './train';
 export * from './core';
 export { TfjsUnavailableError, type TfModules } from './tfjs';
 
-export const SUITES: readonly Suite[] = [matmulSuite, elementwiseSuite, softmaxSuite, batchnormSuite, optimSuite, trainSuite];
+export const SUITES: readonly Suite[] = [matmulSuite, convSuite, elementwiseSuite, softmaxSuite, batchnormSuite, optimSuite, trainSuite];

@@ -1,149 +1,313 @@
-// Training-step suite: the MNIST MLP 784-256-128-10 (ReLU, Adam lr 1e-3, batch 128) through
-// compile()/step(), against the same model in TF.js (tf.layers model, tf.train.adam loop).
+// Training-step suite: the MNIST MLP 784-256-128-10 (ReLU, Adam lr 1e-3, batch 128) and the
+// MNIST CNN of `npm run train -- --model cnn` (mnistModel('cnn'), read at run time) through
+// compile()/step(), against the same models in TF.js (tf.layers, tf.train.adam loop).
 // Synthetic batches (seeded) stand in for MNIST: a step costs the same on any data.
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { adam, compile, Linear, ReLU, Sequential } from '../src/index';
+import type * as TfLayers from '@tensorflow/tfjs-layers';
+import { ActivationLayer, adam, BatchNorm, compile, Conv2d, Flatten, kernels, Linear, MaxPool2d, ReLU, Sequential } from '../src/index';
+import { mnistModel } from '../src/cli/models';
+import { conv2dEntry, permute4 } from './conv';
 import { CheckError, randomArray, randomLabels, type BenchCase, type Suite } from './core';
 import { tfjsOf, tfjsPrepared } from './tfjs';
 
-const LAYERS = [784, 256, 128, 10];
 const BATCH = 128;
+const CLASSES = 10;
 /** Distinct batches cycled through, so no step sees the previous step's input buffer contents. */
 const BATCHES = 4;
+/** The CNN's sample shape, [C, H, W]. */
+const IMAGE = [1, 28, 28] as const;
 
-interface Dense {
-  /** [out, in] (PyTorch layout) when `outIn`, else [in, out] (TF.js kernels). */
-  weight: Float32Array;
-  bias: Float32Array;
-  outIn: boolean;
-}
+/** A module's parameters in the engine's layout (PyTorch's: Linear [out, in], Conv2d [out, in, kh, kw]). */
+type Params = (index: number) => { weight?: ArrayLike<number>; bias?: ArrayLike<number> };
 
-/** Mean cross-entropy of the MLP on one batch, in float64. */
-function mlpLoss(layers: Dense[], x: Float32Array, y: Uint32Array): number {
-  let act = Float64Array.from(x);
-  let width = LAYERS[0]!;
-  layers.forEach((layer, l) => {
-    const out = LAYERS[l + 1]!;
-    const next = new Float64Array(BATCH * out);
-    for (let r = 0; r < BATCH; r++) {
-      for (let o = 0; o < out; o++) {
-        let s = layer.bias[o]!;
-        for (let i = 0; i < width; i++) s += act[r * width + i]! * layer.weight[layer.outIn ? o * width + i : i * out + o]!;
-        next[r * out + o] = l < layers.length - 1 ? Math.max(0, s) : s;
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Mean cross-entropy of a Sequential of Linear, Conv2d (groups 1), BatchNorm, MaxPool2d,
+ * ReLU and Flatten layers on one batch, in float64; batch norm normalizes with the batch's
+ * statistics (biased variance), as in training.
+ */
+function sequentialLoss(model: Sequential, sample: readonly number[], x: Float32Array, labels: Uint32Array, params: Params): number {
+  let act: ArrayLike<number> = x;
+  let shape = [BATCH, ...sample];
+  model.layers.forEach((layer, index) => {
+    const { weight, bias } = params(index);
+    const [n, c, h, w] = shape as [number, number, number, number];
+    if (layer instanceof Linear) {
+      const [k, m] = [c, layer.outFeatures];
+      const out = new Float64Array(n * m);
+      for (let r = 0; r < n; r++) {
+        for (let o = 0; o < m; o++) {
+          let s = bias?.[o] ?? 0;
+          for (let i = 0; i < k; i++) s += act[r * k + i]! * weight![o * k + i]!;
+          out[r * m + o] = s;
+        }
       }
+      [act, shape] = [out, [n, m]];
+    } else if (layer instanceof Conv2d && layer.groups === 1) {
+      const { kernel, stride, padding, dilation, outChannels: co } = layer;
+      const d = kernels.conv2dDims({ batch: n, inChannels: c, outChannels: co, height: h, width: w, kernel, stride, padding, dilation });
+      const area = d.oh * d.ow;
+      const input = act;
+      const entry = (i: number) => conv2dEntry('forward', d, { x: input, w: weight! }, i)[0] + (bias?.[Math.floor(i / area) % co] ?? 0);
+      act = Float64Array.from({ length: n * co * area }, (_, i) => entry(i));
+      shape = [n, co, d.oh, d.ow];
+    } else if (layer instanceof BatchNorm) {
+      const s = size(shape.slice(2));
+      const eps = layer.options.eps ?? 1e-5;
+      const out = new Float64Array(act.length);
+      for (let ch = 0; ch < c; ch++) {
+        const at = (b: number, k: number) => (b * c + ch) * s + k;
+        let mean = 0;
+        let variance = 0;
+        for (let b = 0; b < n; b++) for (let k = 0; k < s; k++) mean += act[at(b, k)]! / (n * s);
+        for (let b = 0; b < n; b++) for (let k = 0; k < s; k++) variance += (act[at(b, k)]! - mean) ** 2 / (n * s);
+        const scale = weight![ch]! / Math.sqrt(variance + eps);
+        for (let b = 0; b < n; b++) for (let k = 0; k < s; k++) out[at(b, k)] = (act[at(b, k)]! - mean) * scale + bias![ch]!;
+      }
+      act = out;
+    } else if (layer instanceof MaxPool2d) {
+      const { kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw] } = layer.window;
+      const [oh, ow] = [Math.floor((h + 2 * ph - kh) / sh) + 1, Math.floor((w + 2 * pw - kw) / sw) + 1];
+      const out = new Float64Array(n * c * oh * ow).fill(-Infinity);
+      for (let p = 0; p < n * c; p++) {
+        for (let y = 0; y < oh; y++) {
+          for (let xo = 0; xo < ow; xo++) {
+            for (let i = 0; i < kh; i++) {
+              for (let j = 0; j < kw; j++) {
+                const [iy, ix] = [y * sh - ph + i, xo * sw - pw + j];
+                const o = (p * oh + y) * ow + xo;
+                if (iy >= 0 && iy < h && ix >= 0 && ix < w) out[o] = Math.max(out[o]!, act[(p * h + iy) * w + ix]!);
+              }
+            }
+          }
+        }
+      }
+      [act, shape] = [out, [n, c, oh, ow]];
+    } else if (layer instanceof ActivationLayer && layer.activation === 'relu') {
+      act = Float64Array.from(act, (v) => Math.max(0, v));
+    } else if (layer instanceof Flatten) {
+      shape = [n, size(shape.slice(1))];
+    } else {
+      throw new CheckError(`train bench: no CPU reference for layer ${index} (${layer.type})`);
     }
-    act = next;
-    width = out;
   });
+  const width = shape[1]!;
   let loss = 0;
   for (let r = 0; r < BATCH; r++) {
-    const row = act.subarray(r * width, (r + 1) * width);
+    const row = Array.from({ length: width }, (_, j) => act[r * width + j]!);
     const max = Math.max(...row);
     const lse = max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0));
-    loss += lse - row[y[r]!]!;
+    loss += lse - row[labels[r]!]!;
   }
   return loss / BATCH;
 }
 
+/** Parameters of a compiled model by module index ("<index>.weight", "<index>.bias"). */
+function engineParams(params: Map<string, Float32Array>): Params {
+  return (i) => ({ weight: params.get(`${i}.weight`), bias: params.get(`${i}.bias`) });
+}
+
+/**
+ * The parameters of a TF.js model in the engine's layout, module i mirrored by TF.js layer
+ * `of(i)`: conv filters HWIO → [out, in, kh, kw]; dense kernels [in, out] → [out, in], with
+ * the rows after a Flatten of NHWC (H, W, C order) put in the engine's C, H, W order.
+ */
+async function tfjsParams(model: Sequential, of: (index: number) => TfLayers.layers.Layer | undefined): Promise<Params> {
+  const byIndex = new Map<number, { weight?: Float32Array; bias?: Float32Array }>();
+  for (const [i, layer] of model.layers.entries()) {
+    const tfLayer = of(i);
+    if (!tfLayer || !tfLayer.getWeights().length) continue;
+    const [kernel, bias] = tfLayer.getWeights();
+    let weight = (await kernel!.data()) as Float32Array;
+    if (layer instanceof Conv2d) weight = permute4(weight, kernel!.shape, [3, 2, 0, 1]);
+    if (layer instanceof Linear) {
+      const [inputs, outputs] = kernel!.shape as [number, number];
+      const flatten = of(i - 1)?.getClassName() === 'Flatten' ? of(i - 1)! : undefined;
+      // A Flatten's input shapes: [[null, H, W, C]] (one list per input).
+      const [h, w, c] = flatten ? (flatten.inboundNodes[0]!.inputShapes as number[][])[0]!.slice(1) : [1, 1, inputs];
+      const tfRow = (k: number) => (((Math.floor(k / w!) % h!) * w! + (k % w!)) * c! + Math.floor(k / (h! * w!)));
+      const kernelData = weight;
+      weight = Float32Array.from({ length: inputs * outputs }, (_, j) => kernelData[tfRow(j % inputs) * outputs + Math.floor(j / inputs)]!);
+    }
+    byIndex.set(i, { weight, bias: bias && ((await bias.data()) as Float32Array) });
+  }
+  return (i) => byIndex.get(i) ?? {};
+}
+
 function checkLoss(engine: string, got: number, want: number): string {
   if (!(Math.abs(got - want) <= 1e-4 * Math.abs(want) + 1e-5)) {
-    throw new CheckError(`${engine} MLP: first-step loss ${got}, CPU forward with the same weights gives ${want}`);
+    throw new CheckError(`${engine}: first-step loss ${got}, CPU forward with the same weights gives ${want}`);
   }
   return `first-step loss ${got.toFixed(5)} = CPU float64 forward (|err| ${Math.abs(got - want).toExponential(1)})`;
 }
 
-function batches() {
+function batches(sampleSize: number) {
   return Array.from({ length: BATCHES }, (_, b) => ({
-    x: randomArray(BATCH * LAYERS[0]!, 100 + b),
-    y: randomLabels(BATCH, LAYERS[3]!, 200 + b),
+    x: randomArray(BATCH * sampleSize, 100 + b),
+    y: randomLabels(BATCH, CLASSES, 200 + b),
   }));
 }
 
-const base = {
-  suite: 'train',
+/** One model trained by both engines: how to build it, its sample shape, and TF.js's mirror of it. */
+interface TrainModel {
+  name: string;
+  build: () => Sequential;
+  sample: readonly number[];
+  /** The TF.js layers and, for each engine module index, the TF.js layer holding its parameters. */
+  tfjs(tfl: typeof TfLayers, model: Sequential): { layers: TfLayers.layers.Layer[]; of: (index: number) => TfLayers.layers.Layer | undefined };
+  /** A batch in TF.js's input layout. */
+  tfInput(tf: typeof TfCore, x: Float32Array): TfCore.Tensor;
+}
+
+const he = { weightInit: { kind: 'heNormal' }, biasInit: { kind: 'zeros' } } as const;
+
+const MLP: TrainModel = {
   name: 'MLP 784-256-128-10 Adam step',
-  size: `batch ${BATCH}`,
-  unit: 'samplesPerSec',
-  work: BATCH,
-  formula: 'samples/s = batch / median step time (forward, backward, Adam update; to GPU completion)',
-} as const;
-
-const shadergradCase: BenchCase = {
-  ...base,
-  engine: 'shadergrad',
-  async prepare({ runtime }) {
-    const he = { weightInit: { kind: 'heNormal' }, biasInit: { kind: 'zeros' } } as const;
-    const model = new Sequential([new Linear(784, 256, he), ReLU(), new Linear(256, 128, he), ReLU(), new Linear(128, 10)]);
-    const trainer = await compile(model, {
-      inputShape: [784],
-      loss: 'crossEntropy',
-      optimizer: adam({ lr: 1e-3 }),
-      batchSize: BATCH,
-      seed: 1,
-      runtime,
-    });
-    const data = batches();
-    let step = 0;
-    return {
-      async check() {
-        const params = await trainer.parameters();
-        const layer = (k: number): Dense => ({ weight: params.get(`${k}.weight`)!, bias: params.get(`${k}.bias`)!, outIn: true });
-        trainer.resetMetrics();
-        trainer.step(data[0]!.x, data[0]!.y);
-        const { loss } = await trainer.flushMetrics();
-        return checkLoss('shadergrad', loss, mlpLoss([layer(0), layer(2), layer(4)], data[0]!.x, data[0]!.y));
-      },
-      async iterate() {
-        const { x, y } = data[step++ % BATCHES]!;
-        trainer.step(x, y);
-        await trainer.throttle(); // as `npm run train` does: stay at most 2 steps ahead of the GPU
-      },
-      sync: () => trainer.sync(),
-      dispose: () => {},
-    };
+  build: () => new Sequential([new Linear(784, 256, he), ReLU(), new Linear(256, 128, he), ReLU(), new Linear(128, 10)]),
+  sample: [784],
+  tfjs(tfl) {
+    // Dense layers with the ReLU fused in, as a TF.js user writes them.
+    const layers = [
+      tfl.layers.dense({ inputShape: [784], units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
+      tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
+      tfl.layers.dense({ units: 10 }),
+    ];
+    return { layers, of: (i) => (i % 2 ? undefined : layers[i / 2]) };
   },
+  tfInput: (tf, x) => tf.tensor2d(x, [BATCH, 784]),
 };
 
-const tfjsCase: BenchCase = {
-  ...base,
-  engine: 'tfjs',
-  async prepare(ctx) {
-    const { tf, layers: tfl } = tfjsOf(ctx);
-    const model = tfl.sequential({
-      layers: [
-        tfl.layers.dense({ inputShape: [784], units: 256, activation: 'relu', kernelInitializer: 'heNormal' }),
-        tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: 'heNormal' }),
-        tfl.layers.dense({ units: 10 }),
-      ],
-    });
-    const optimizer = tf.train.adam(1e-3);
-    const data = batches();
-    const xs = data.map(({ x }) => tf.tensor2d(x, [BATCH, 784]));
-    const ys = data.map(({ y }) => tf.oneHot(tf.tensor1d(Int32Array.from(y), 'int32'), 10));
-    const lossOf = (b: number) => () =>
-      tf.losses.softmaxCrossEntropy(ys[b]!, model.apply(xs[b]!, { training: true }) as TfCore.Tensor) as TfCore.Scalar;
-    let step = 0;
-    return tfjsPrepared(
-      tf,
-      async () => {
-        const w = await Promise.all(model.getWeights().map(async (t) => (await t.data()) as Float32Array));
-        const layer = (k: number): Dense => ({ weight: w[2 * k]!, bias: w[2 * k + 1]!, outIn: false });
-        const loss = optimizer.minimize(lossOf(0), true)!;
-        const got = (await loss.data())[0]!;
-        loss.dispose();
-        return checkLoss('TF.js', got, mlpLoss([layer(0), layer(1), layer(2)], data[0]!.x, data[0]!.y));
-      },
-      () => optimizer.minimize(lossOf(step++ % BATCHES), false),
-      () => {
-        tf.dispose([...xs, ...ys]);
-        model.dispose();
-        optimizer.dispose();
-      },
-    );
+/**
+ * A TF.js layer per module of a Sequential CNN, in NHWC: tfjs-layers runs channelsFirst
+ * convolutions and pooling by transposing to NHWC around each layer, so NHWC is the layout
+ * a TF.js user trains in.
+ */
+function tfjsMirror(tfl: typeof TfLayers, model: Sequential, [c, h, w]: readonly number[]): TfLayers.layers.Layer[] {
+  return model.layers.map((layer, i) => {
+    const first = i === 0 ? { inputShape: [h!, w!, c!] } : {};
+    const init = (options: { weightInit?: { kind: string } }) =>
+      options.weightInit?.kind === 'heNormal' ? { kernelInitializer: 'heNormal' as const } : {};
+    if (layer instanceof Conv2d) {
+      const same = layer.padding.every((p, k) => 2 * p === layer.kernel[k]! - 1);
+      const plain = [...layer.stride, ...layer.dilation, layer.groups].every((v) => v === 1);
+      if (!plain || !(same || layer.padding.every((p) => p === 0))) {
+        throw new CheckError(`train bench: no TF.js mirror for layer ${i} (Conv2d ${JSON.stringify(layer)})`);
+      }
+      const padding = same ? 'same' : 'valid';
+      const { outChannels: filters, kernel } = layer;
+      return tfl.layers.conv2d({ ...first, filters, kernelSize: [...kernel], padding, useBias: layer.options.bias ?? true, ...init(layer.options) });
+    }
+    if (layer instanceof BatchNorm) {
+      // TF.js's moving average keeps `momentum` of the old value; torch's `momentum` is the new value's share.
+      const { eps = 1e-5, momentum = 0.1 } = layer.options;
+      return tfl.layers.batchNormalization({ ...first, axis: -1, epsilon: eps, momentum: 1 - momentum });
+    }
+    if (layer instanceof MaxPool2d && layer.window.padding.every((p) => p === 0)) {
+      return tfl.layers.maxPooling2d({ ...first, poolSize: [...layer.window.kernel], strides: [...layer.window.stride], padding: 'valid' });
+    }
+    if (layer instanceof ActivationLayer && layer.activation === 'relu') {
+      return tfl.layers.activation({ ...first, activation: 'relu' });
+    }
+    if (layer instanceof Flatten) return tfl.layers.flatten(first);
+    if (layer instanceof Linear) {
+      return tfl.layers.dense({ ...first, units: layer.outFeatures, useBias: layer.options.bias ?? true, ...init(layer.options) });
+    }
+    throw new CheckError(`train bench: no TF.js mirror for layer ${i} (${layer.type})`);
+  });
+}
+
+const CNN: TrainModel = {
+  name: "MNIST CNN Adam step (mnistModel('cnn'); TF.js NHWC)",
+  build: () => mnistModel('cnn'),
+  sample: IMAGE,
+  tfjs(tfl, model) {
+    const layers = tfjsMirror(tfl, model, IMAGE);
+    return { layers, of: (i) => layers[i] };
   },
+  tfInput: (tf, x) => tf.tensor4d(permute4(x, [BATCH, ...IMAGE], [0, 2, 3, 1]), [BATCH, IMAGE[1], IMAGE[2], IMAGE[0]]),
 };
+
+function cases(spec: TrainModel): BenchCase[] {
+  const base = {
+    suite: 'train',
+    name: spec.name,
+    size: `batch ${BATCH}`,
+    unit: 'samplesPerSec',
+    work: BATCH,
+    formula: 'samples/s = batch / median step time (forward, backward, Adam update; to GPU completion)',
+  } as const;
+  const sampleSize = size(spec.sample);
+  const shadergrad: BenchCase = {
+    ...base,
+    engine: 'shadergrad',
+    async prepare({ runtime }) {
+      const model = spec.build();
+      const trainer = await compile(model, {
+        inputShape: spec.sample,
+        loss: 'crossEntropy',
+        optimizer: adam({ lr: 1e-3 }),
+        batchSize: BATCH,
+        seed: 1,
+        runtime,
+      });
+      const data = batches(sampleSize);
+      let step = 0;
+      return {
+        async check() {
+          const params = engineParams(await trainer.parameters());
+          trainer.resetMetrics();
+          trainer.step(data[0]!.x, data[0]!.y);
+          const { loss } = await trainer.flushMetrics();
+          return checkLoss(`shadergrad ${spec.name}`, loss, sequentialLoss(model, spec.sample, data[0]!.x, data[0]!.y, params));
+        },
+        async iterate() {
+          const { x, y } = data[step++ % BATCHES]!;
+          trainer.step(x, y);
+          await trainer.throttle(); // as `npm run train` does: stay at most 2 steps ahead of the GPU
+        },
+        sync: () => trainer.sync(),
+        dispose: () => void trainer.destroy(),
+      };
+    },
+  };
+  const tfjs: BenchCase = {
+    ...base,
+    engine: 'tfjs',
+    async prepare(ctx) {
+      const { tf, layers: tfl } = tfjsOf(ctx);
+      const module = spec.build();
+      const mirror = spec.tfjs(tfl, module);
+      const model = tfl.sequential({ layers: mirror.layers });
+      const optimizer = tf.train.adam(1e-3);
+      const data = batches(sampleSize);
+      const xs = data.map(({ x }) => spec.tfInput(tf, x));
+      const ys = data.map(({ y }) => tf.oneHot(tf.tensor1d(Int32Array.from(y), 'int32'), CLASSES));
+      const lossOf = (b: number) => () =>
+        tf.losses.softmaxCrossEntropy(ys[b]!, model.apply(xs[b]!, { training: true }) as TfCore.Tensor) as TfCore.Scalar;
+      let step = 0;
+      return tfjsPrepared(
+        tf,
+        async () => {
+          const params = await tfjsParams(module, mirror.of);
+          const loss = optimizer.minimize(lossOf(0), true)!;
+          const got = (await loss.data())[0]!;
+          loss.dispose();
+          return checkLoss(`TF.js ${spec.name}`, got, sequentialLoss(module, spec.sample, data[0]!.x, data[0]!.y, params));
+        },
+        () => optimizer.minimize(lossOf(step++ % BATCHES), false),
+        () => {
+          tf.dispose([...xs, ...ys]);
+          model.dispose();
+          optimizer.dispose();
+        },
+      );
+    },
+  };
+  return [shadergrad, tfjs];
+}
 
 export const trainSuite: Suite = {
   name: 'train',
-  cases: () => [shadergradCase, tfjsCase],
+  cases: () => [...cases(MLP), ...cases(CNN)],
 };

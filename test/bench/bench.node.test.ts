@@ -14,12 +14,12 @@ function capture() {
 describe('bench CLI', () => {
   it('rejects an unknown suite with one line and exit code 2', async () => {
     const { io, err } = capture();
-    expect(await runBenchCli(['--suite', 'conv'], io)).toBe(2);
-    expect(err).toEqual([expect.stringMatching(/^bench: unknown suite "conv"/)]);
-    expect(parseBenchArgs(['--suite', 'matmul,optim', '--json']).suites).toEqual(['matmul', 'optim']);
+    expect(await runBenchCli(['--suite', 'conv3d'], io)).toBe(2);
+    expect(err).toEqual([expect.stringMatching(/^bench: unknown suite "conv3d"/)]);
+    expect(parseBenchArgs(['--suite', 'matmul,conv', '--json']).suites).toEqual(['matmul', 'conv']);
   });
 
-  it('runs the smallest size of every suite, checked, with the JSON fields', { timeout: 120_000 }, async () => {
+  it('runs the smallest size of every suite, checked, with the JSON fields', { timeout: 180_000 }, async () => {
     const { io, out, err } = capture();
     const code = await runBenchCli(['--quick', '--json'], io);
     expect(code, err.join('')).toBe(0);
@@ -43,6 +43,16 @@ describe('bench CLI', () => {
       if (row.engine === 'shadergrad') expect(row.gpuMs).toBeGreaterThan(0);
       else expect(row.gpuMs).toBeUndefined();
     }
+    // conv: forward, input and weight gradient, each on both engines, in GFLOP/s; train: MLP and CNN.
+    const conv = rows.filter((r) => r.suite === 'conv');
+    expect(conv.map((r) => `${r.name} ${r.engine}`).sort()).toEqual(
+      ['forward', 'input grad', 'weight grad'].flatMap((p) => [`conv2d ${p} shadergrad`, `conv2d ${p} tfjs`]).sort(),
+    );
+    for (const row of conv.filter((r) => !r.error)) expect(row.gflops).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.suite === 'train' && r.engine === 'shadergrad').map((r) => r.name)).toEqual([
+      expect.stringMatching(/^MLP/),
+      expect.stringMatching(/^MNIST CNN/),
+    ]);
     expect(rows.filter((r) => r.engine === 'shadergrad' && !r.error).length).toBe(SUITES.reduce((n, s) => n + s.cases(true).filter((c) => c.engine === 'shadergrad').length, 0));
   });
 });
