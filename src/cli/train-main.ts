@@ -9,14 +9,15 @@ import { constantLr, cosineDecay, stepDecay } from '../optim/schedules';
 import { ShadergradError } from '../gpu/errors';
 import { parseTrainArgs, type TrainArgs } from './args';
 import { readMnistFiles } from './mnist-files';
-import { mnistModel } from './models';
+import { defaultLr, mnistModel } from './models';
 import { ProgressBar } from './progress';
 
 async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown>> {
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const mnist = parseMnist(readMnistFiles(args.data), { trainCount: args.limit, normalization: args.normalize });
   const trainSet = mnist.train;
-  const optimizer = OPTIMIZER_FACTORIES[args.optimizer](args.lr === undefined ? {} : { lr: args.lr });
+  const chosenLr = args.lr ?? defaultLr(args.model, args.optimizer);
+  const optimizer = OPTIMIZER_FACTORIES[args.optimizer](chosenLr === undefined ? {} : { lr: chosenLr });
   const batcher = new Batcher(trainSet, args.batch, { seed: args.seed });
   const lr = resolveOptimizer(optimizer).lr;
   const schedules = { cosine: cosineDecay(lr), step: stepDecay(lr, [0.5, 0.75], 0.1), constant: constantLr(lr) };
