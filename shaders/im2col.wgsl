@@ -5,8 +5,8 @@
 // col2im sums, for each input position, the entries of dcol that im2col copied from it.
 
 override WG: u32 = 256;
-override NB: u32;       // batch
-override C: u32;        // input channels
+override BATCH: u32;
+override CI: u32;       // input channels
 override H: u32;
 override W: u32;
 override OH: u32;
@@ -30,13 +30,13 @@ fn flat(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WG;
 }
 
-// One invocation per entry of col [NB, C·KH·KW, OH·OW].
+// One invocation per entry of col [BATCH, CI·KH·KW, OH·OW].
 @compute @workgroup_size(WG)
 fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat(gid, groups);
   let p = OH * OW;
-  let rows = C * KH * KW;
-  if (i >= NB * rows * p) { return; }
+  let rows = CI * KH * KW;
+  if (i >= BATCH * rows * p) { return; }
   let at = i % p;
   let row = (i / p) % rows;
   let n = i / (p * rows);
@@ -47,7 +47,7 @@ fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
   let iw = i32((at % OW) * SW + kw * DW) - i32(PW);
   var v = 0.0;
   if (ih >= 0 && iw >= 0 && ih < i32(H) && iw < i32(W)) {
-    v = x[((n * C + c) * H + u32(ih)) * W + u32(iw)];
+    v = x[((n * CI + c) * H + u32(ih)) * W + u32(iw)];
   }
   col[i] = v;
 }
@@ -57,10 +57,10 @@ fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
 @compute @workgroup_size(WG)
 fn col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat(gid, groups);
-  if (i >= NB * C * H * W) { return; }
+  if (i >= BATCH * CI * H * W) { return; }
   let iw = i % W;
   let ih = (i / W) % H;
-  let nc = i / (H * W); // n·C + c
+  let nc = i / (H * W); // n·CI + c
   let p = OH * OW;
   var total = 0.0;
   for (var kh = 0u; kh < KH; kh++) {

@@ -101,12 +101,11 @@ export function conv2dDims(shape: Conv2dShape): Conv2dDims {
   return { n, cin, cout, groups, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
 }
 
-function constants(d: Conv2dDims, mode: number): Record<string, number> {
+/** The sizes shaders/conv.wgsl and shaders/im2col.wgsl share, as their override constants. */
+function geometry(d: Conv2dDims): Record<string, number> {
   return {
-    MODE: mode,
-    G: d.groups,
+    BATCH: d.n,
     CI: d.cin / d.groups,
-    CO: d.cout / d.groups,
     H: d.h,
     W: d.w,
     OH: d.oh,
@@ -119,8 +118,11 @@ function constants(d: Conv2dDims, mode: number): Record<string, number> {
     PW: d.pw,
     DH: d.dh,
     DW: d.dw,
-    BATCH: d.n,
   };
+}
+
+function constants(d: Conv2dDims, mode: number): Record<string, number> {
+  return { ...geometry(d), MODE: mode, G: d.groups, CO: d.cout / d.groups };
 }
 
 const describe = (d: Conv2dDims) =>
@@ -255,23 +257,7 @@ function im2colProgram(shape: Conv2dShape, entryPoint: 'im2col' | 'col2im'): Com
     shader: im2colSource,
     entryPoint,
     bindings: ['read', 'write'],
-    constants: {
-      WG: wg,
-      NB: d.n,
-      C: d.cin,
-      H: d.h,
-      W: d.w,
-      OH: d.oh,
-      OW: d.ow,
-      KH: d.kh,
-      KW: d.kw,
-      SH: d.sh,
-      SW: d.sw,
-      PH: d.ph,
-      PW: d.pw,
-      DH: d.dh,
-      DW: d.dw,
-    },
+    constants: { WG: wg, ...geometry(d) },
     workgroups: grid1d(count, wg),
   };
 }
