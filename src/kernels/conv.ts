@@ -66,7 +66,8 @@ export interface Conv2dDims {
   ow: number;
 }
 
-const pair = (p: Pair): readonly [number, number] => (typeof p === 'number' ? [p, p] : p);
+/** [height, width] of a Pair. */
+export const pair = (p: Pair): readonly [number, number] => (typeof p === 'number' ? [p, p] : p);
 
 /** Output size along one dimension, as torch: ⌊(in + 2p − d·(k − 1) − 1)/s⌋ + 1. */
 export function convOutputSize(input: number, kernel: number, stride: number, padding: number, dilation: number): number {

@@ -3,7 +3,7 @@
 // average pooling (global average pooling at output 1×1), forward and backward.
 import source from '../../shaders/pool.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
-import { convOutputSize, type Pair } from './conv';
+import { convOutputSize, pair, type Pair } from './conv';
 
 /** Shapes and settings of a max or average pooling over [N, C, H, W]. */
 export interface Pool2dShape {
@@ -41,8 +41,6 @@ export interface Pool2dDims {
   oh: number;
   ow: number;
 }
-
-const pair = (p: Pair): readonly [number, number] => (typeof p === 'number' ? [p, p] : p);
 
 function checkPositive(kernel: string, values: Record<string, number>, min = 1): void {
   for (const [name, v] of Object.entries(values)) {
