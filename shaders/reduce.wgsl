@@ -12,6 +12,11 @@ override N: u32;
 override SCALE: f32 = 1.0;
 override SLOT: u32 = 0u;
 override ACCUMULATE: bool = false;
+// A padded batch: the metrics word ROWS_SLOT holds (as f32) how many leading rows are real,
+// and only their terms count (TERMS_PER_ROW terms per row). NO_SLOT: every row counts.
+const NO_SLOT: u32 = 0xffffffffu;
+override ROWS_SLOT: u32 = NO_SLOT;
+override TERMS_PER_ROW: u32 = 1u;
 
 // Terms summed by one thread are added in blocks of BLOCK, each block total then joining
 // the thread's running total: rounding error grows with BLOCK + terms/(BLOCK·WG), not terms/WG.
@@ -100,7 +105,9 @@ fn sum_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 // out[SLOT] = (ACCUMULATE ? out[SLOT] : 0) + SCALE · Σ x[0..N): one workgroup strides over x.
 @compute @workgroup_size(WG)
 fn sum_to_slot(@builtin(local_invocation_index) lid: u32) {
-  let total = workgroup_sum(lid, thread_sum(lid, N, 0u, N, 0u, 1u));
+  var count = N;
+  if (ROWS_SLOT != NO_SLOT) { count = min(N, u32(out[ROWS_SLOT]) * TERMS_PER_ROW); }
+  let total = workgroup_sum(lid, thread_sum(lid, count, 0u, count, 0u, 1u));
   if (lid == 0u) { out[SLOT] = select(0.0, out[SLOT], ACCUMULATE) + SCALE * total; }
 }
 
@@ -127,8 +134,10 @@ fn argmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
 // One workgroup; counts travel as f32, exact below 2^24 rows.
 @compute @workgroup_size(WG)
 fn count_correct(@builtin(local_invocation_index) lid: u32) {
+  var rows = ROWS;
+  if (ROWS_SLOT != NO_SLOT) { rows = min(ROWS, u32(metrics[ROWS_SLOT])); }
   var hits = 0u;
-  for (var r = lid; r < ROWS; r += WG) {
+  for (var r = lid; r < rows; r += WG) {
     hits += select(0u, 1u, row_argmax(r) == labels[r]);
   }
   let total = workgroup_sum(lid, f32(hits));

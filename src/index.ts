@@ -30,11 +30,20 @@ export { initialize, type Initializer } from './nn/init';
 export { ShapeError } from './graph/ir';
 
 // Training
-export { compile, Trainer, type CompileOptions, type Evaluation, type TrainerStats } from './graph/trainer';
+export { compile, Trainer, type CompileOptions, type TrainerStats } from './graph/trainer';
+export { CompiledModel, type Evaluation, type EvaluationData } from './graph/compiled-model';
+export { compileInference, InferenceModel, type InferenceOptions } from './graph/inference';
+export { StateDictError } from './graph/state';
+
 export type { LossConfig } from './graph/loss';
 export type { TrainingMetrics } from './graph/metrics';
 export { adadelta, adagrad, adam, adamw, momentum, nesterov, rmsprop, sgd, OPTIMIZER_FACTORIES } from './optim/optimizers';
 export { constantLr, cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LrSchedule } from './optim/schedules';
+
+// Saving and loading
+export type { StateDict, StateDictLike, StateTensor } from './io/state-dict';
+export { loadSafetensors, readSafetensors, saveSafetensors } from './io/safetensors';
+export { deleteFromIndexedDB, downloadBytes, loadFromIndexedDB, readFileBytes, saveToIndexedDB, StorageError, type StorageOperation, type StorageOptions } from './io/browser';
 
 // Data
 export { Batcher, seededRandom, shuffleInPlace, takeFirst, type LabeledData } from './data/dataset';

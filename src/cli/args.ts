@@ -26,17 +26,27 @@ export interface TrainArgs {
   normalize: 'standardize' | 'unit';
   /** Learning-rate schedule over the whole run: cosine decay to 0 (default), ×0.1 steps at 50%/75%, or constant. */
   schedule: 'cosine' | 'step' | 'constant';
+  /** Write the final model's state dict here (safetensors). */
+  save: string | undefined;
+  /** Start from these weights (safetensors state dict); with 0 epochs only evaluate. */
+  load: string | undefined;
+  /** Write a training checkpoint here after every epoch. */
+  checkpoint: string | undefined;
+  /** Continue from this checkpoint (made with the same options) up to --epochs. */
+  resume: string | undefined;
 }
 
 export const TRAIN_USAGE =
   'usage: npm run train -- [--model mlp|mlp-bn|cnn|linear] [--epochs N] [--batch B] ' +
-  `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--json]`;
+  `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--save FILE] [--load FILE] [--checkpoint FILE] [--resume FILE] [--json]`;
 
-const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data'];
+const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data', '--save', '--load', '--checkpoint', '--resume'];
 
-function positiveInt(flag: string, value: string): number {
+function positiveInt(flag: string, value: string, least = 1): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < least) {
+    throw new UsageError(`${flag} must be ${least === 0 ? 'an integer ≥ 0' : 'a positive integer'}, got "${value}"`);
+  }
   return n;
 }
 
@@ -54,6 +64,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     limit: undefined,
     normalize: 'standardize',
     schedule: 'cosine',
+    save: undefined,
+    load: undefined,
+    checkpoint: undefined,
+    resume: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -71,7 +85,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
         args.model = value as ModelName;
         break;
       case '--epochs':
-        args.epochs = positiveInt(flag, value);
+        args.epochs = positiveInt(flag, value, 0);
         break;
       case '--batch':
         args.batch = positiveInt(flag, value);
@@ -110,7 +124,16 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       case '--data':
         args.data = value;
         break;
+      case '--save':
+      case '--load':
+      case '--checkpoint':
+      case '--resume':
+        args[flag.slice(2) as 'save' | 'load' | 'checkpoint' | 'resume'] = value;
+        break;
     }
+  }
+  if (args.load !== undefined && args.resume !== undefined) {
+    throw new UsageError('--load and --resume exclude each other (a checkpoint holds the weights already)');
   }
   return args;
 }

@@ -156,7 +156,10 @@ export class GpuRuntime {
    */
   async read(buffer: GPUBuffer, bytes = this.sizes.get(buffer) ?? buffer.size): Promise<ArrayBuffer> {
     const size = alignedSize(bytes);
-    const stagingBuffer = this.takeStaging(size);
+    // Staging buffers come in power-of-two sizes, so reads of many different lengths (predict
+    // on any sample count) share a few of them instead of keeping one per length.
+    const stagingSize = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+    const stagingBuffer = this.takeStaging(stagingSize);
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer(buffer, 0, stagingBuffer, 0, Math.min(size, buffer.size));
     this.device.queue.submit([encoder.finish()]);
@@ -169,7 +172,7 @@ export class GpuRuntime {
     }
     const copy = stagingBuffer.getMappedRange(0, size).slice(0, bytes);
     stagingBuffer.unmap();
-    this.staging.get(size)!.push(stagingBuffer);
+    this.staging.get(stagingSize)!.push(stagingBuffer);
     this.throwPendingErrors();
     return copy;
   }

@@ -30,6 +30,8 @@ export interface BuildOptions {
   layout: ArenaLayout;
   /** The device's fixed subgroup size, when it has subgroups (GpuRuntime.subgroupSize). */
   subgroupSize: number | undefined;
+  /** An evaluation batch that may be padded past its real rows (see HeadKeys.padded). */
+  padded?: boolean;
   /** Given for a training step: backward pass and update follow the loss. */
   optimizer?: { config: OptimizerConfig; stateFloats: number; segmentTable: Uint32Array; clipGradNorm?: number };
 }
@@ -106,6 +108,11 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
       const storage = shared ? ({ kind: 'shared', init: shared } as const) : ({ kind: 'planned' } as const);
       return schedule.define(`${op.layer}.${name}`, floats * 4, storage);
     },
+    buffer(name) {
+      const info = graph.buffers.find((b) => b.name === name && b.dtype === 'f32');
+      if (!info) throw new Error(`lowering: the model registered no f32 buffer ${name}`);
+      return schedule.define(name, sizeOf(info.shape) * 4, { kind: 'shared', init: info.init });
+    },
     scratch(op, name, floats) {
       return schedule.define(`${op.layer}.${name}`, floats * 4, { kind: 'planned' });
     },
@@ -128,6 +135,7 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     metrics: schedule.define(KEYS.metrics, METRIC_WORDS * 4, { kind: 'local' }),
     grad: training ? ctx.grad(ends.output) : undefined,
     scratch: (name, floats) => schedule.define(`loss.${name}`, floats * 4, { kind: 'planned' }),
+    padded: options.padded,
   });
   const opt = options.optimizer;
   if (!opt) return { schedule, output };

@@ -82,6 +82,23 @@ export interface ParamInfo {
   readonly decay: boolean;
 }
 
+/**
+ * A persistent non-trainable tensor of a layer (PyTorch's registered buffers: BatchNorm's
+ * running statistics). 'f32' buffers live on the GPU, shared by every plan of a model;
+ * 'i64' ones are counters kept on the CPU (num_batches_tracked: train-mode forward passes).
+ */
+export interface BufferInfo {
+  /** PyTorch state-dict name, e.g. "1.running_mean". */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: 'f32' | 'i64';
+  /** Initial values (f32 buffers). */
+  readonly init?: Float32Array;
+}
+
+/** PyTorch's name of a layer's parameter or buffer: "<module path>.<field>". */
+export const stateName = (layer: string, field: string): string => (layer ? `${layer}.${field}` : field);
+
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 export const showShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
@@ -90,6 +107,9 @@ export class GraphBuilder {
   readonly tensors: TensorInfo[] = [];
   readonly ops: Op[] = [];
   readonly params: ParamInfo[] = [];
+  readonly buffers: BufferInfo[] = [];
+  /** Names of parameters and buffers in registration order: the order of PyTorch's state_dict(). */
+  readonly stateNames: string[] = [];
 
   tensor(shape: readonly number[], role: TensorInfo['role'], name: string, dtype: TensorInfo['dtype'] = 'f32'): TensorId {
     if (shape.some((d) => !Number.isInteger(d) || d < 1)) {
@@ -109,10 +129,20 @@ export class GraphBuilder {
   }
 
   param(layer: string, field: string, shape: readonly number[], init: Initializer, decay: boolean): TensorId {
-    const name = layer ? `${layer}.${field}` : field;
+    const name = stateName(layer, field);
     const tensor = this.tensor(shape, 'param', name);
     this.params.push({ tensor, name, shape: [...shape], init, decay });
+    this.stateNames.push(name);
     return tensor;
+  }
+
+  /** Registers a buffer (see BufferInfo); lowering rules find f32 ones by the same name. */
+  buffer(layer: string, field: string, shape: readonly number[], dtype: BufferInfo['dtype'], init?: Float32Array): string {
+    const name = stateName(layer, field);
+    if (this.stateNames.includes(name)) throw new ShapeError(`${name}: a parameter or buffer of this name exists already`);
+    this.buffers.push({ name, shape: [...shape], dtype, init });
+    this.stateNames.push(name);
+    return name;
   }
 
   op<K extends OpKind>(kind: K, layer: string, inputs: readonly TensorId[], outShape: readonly number[], attrs: OpAttrs[K]): TensorId {

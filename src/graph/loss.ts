@@ -15,6 +15,8 @@ export type LossConfig =
 /** Metrics slots in the GPU metrics buffer: Σ of batch-mean losses, count of correct rows. */
 export const METRIC_LOSS = 0;
 export const METRIC_CORRECT = 1;
+/** Written by the CPU for a padded evaluation batch: how many leading rows are real samples. */
+export const METRIC_ROWS = 3;
 export const METRIC_WORDS = 4;
 
 /** Whether targets are class indices (u32 [N]) or values shaped like the output (f32). */
@@ -33,6 +35,8 @@ export interface HeadKeys {
   metrics: string;
   grad: string | undefined;
   scratch: (name: string, floats: number) => string;
+  /** The batch may be padded: only the first metrics[METRIC_ROWS] rows enter the metrics. */
+  padded?: boolean;
 }
 
 /**
@@ -58,9 +62,10 @@ export function lowerLoss(schedule: Schedule, loss: LossConfig, outShape: readon
     default:
       schedule.call(lossForwardBackward(loss.kind, n * c), [keys.output, keys.targets, terms, grad]);
   }
-  const termCount = usesLabels(loss) ? n : n * c;
-  schedule.call(sumToSlot(termCount, { accumulate: true, slot: METRIC_LOSS }), [terms, keys.metrics]);
+  const termsPerRow = usesLabels(loss) ? 1 : c;
+  const rowsSlot = keys.padded ? METRIC_ROWS : undefined;
+  schedule.call(sumToSlot(n * termsPerRow, { accumulate: true, slot: METRIC_LOSS, rowsSlot, termsPerRow }), [terms, keys.metrics]);
   if (usesLabels(loss)) {
-    schedule.call(countCorrect(n, c, { accumulate: true, slot: METRIC_CORRECT }), [keys.output, keys.targets, keys.metrics]);
+    schedule.call(countCorrect(n, c, { accumulate: true, slot: METRIC_CORRECT, rowsSlot }), [keys.output, keys.targets, keys.metrics]);
   }
 }

@@ -7,7 +7,7 @@ import { matmul } from '../kernels/matmul';
 import { layerNormBackward, layerNormForward, layerNormParamsBackward } from '../kernels/norm';
 import { biasGradient } from '../kernels/reduce';
 import { CNN_RULES } from './lower-cnn';
-import { sizeOf, type GraphBuilder, type Op, type OpKind, type TensorId } from './ir';
+import { sizeOf, stateName, type GraphBuilder, type Op, type OpKind, type TensorId } from './ir';
 import type { Schedule } from './schedule';
 
 /** What a rule sees: keys of tensors and their gradients in the schedule being built. */
@@ -31,8 +31,10 @@ export interface LowerContext {
   needsGrad(id: TensorId): boolean;
   /** Makes `output` another name for `input`'s buffer (views such as Flatten). */
   alias(output: TensorId, input: TensorId): void;
-  /** A per-op buffer: planned (saved statistics) or shared (running statistics). */
+  /** A per-op buffer: planned (saved statistics) or shared by every plan (constants). */
   aux(op: Op, name: string, floats: number, shared?: Float32Array): string;
+  /** Key of a buffer the model registered (GraphBuilder.buffer), shared by every plan. */
+  buffer(name: string): string;
   /** Key of a planned scratch buffer for a gradient nobody reads. */
   scratch(op: Op, name: string, floats: number): string;
   /** Key of the dropout RNG uniform, and this op's disjoint counter offset. */
@@ -116,8 +118,8 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const [x, gamma, beta] = op.inputs as [TensorId, TensorId, TensorId];
       const shape = ctx.graph.shape(x);
       const { channels, eps, momentum } = op.attrs;
-      const runningMean = ctx.aux(op, 'running_mean', channels, new Float32Array(channels));
-      const runningVar = ctx.aux(op, 'running_var', channels, new Float32Array(channels).fill(1));
+      const runningMean = ctx.buffer(stateName(op.layer, 'running_mean'));
+      const runningVar = ctx.buffer(stateName(op.layer, 'running_var'));
       const common = [ctx.value(x), ctx.value(gamma), ctx.value(beta), ctx.value(op.output), runningMean, runningVar];
       if (ctx.mode === 'eval') {
         ctx.schedule.call(batchNormEvalForward(shape, { eps }), common);

@@ -29,7 +29,8 @@ export interface Call {
 /** Buffers shared across the schedules of one model. */
 export interface SharedBuffers {
   readonly params: GPUBuffer;
-  readonly grads: GPUBuffer;
+  /** Absent in inference-only models. */
+  readonly grads?: GPUBuffer;
   readonly byKey: Map<string, GPUBuffer>;
 }
 
@@ -108,13 +109,16 @@ export async function materialize(runtime: GpuRuntime, schedule: Schedule, share
         resource = buffer;
         break;
       }
-      case 'view':
+      case 'view': {
+        const arena = storage.arena === 'params' ? shared.params : shared.grads;
+        if (!arena) throw new Error(`schedule ${label}: ${key} views the gradient arena, which this model does not have`);
         resource = {
-          buffer: storage.arena === 'params' ? shared.params : shared.grads,
+          buffer: arena,
           offset: storage.offset * 4,
           size: alignedSize(bytes),
         };
         break;
+      }
     }
     resources.set(key, resource);
     buffers.set(key, 'buffer' in resource ? resource.buffer : resource);

@@ -1,14 +1,23 @@
 // compile(model, options) → Trainer: the public training API. Everything GPU-side is made
 // here once; step() only writes the batch and the per-step uniforms and submits once.
-import { ShadergradError } from '../gpu/errors';
 import { GpuRuntime } from '../gpu/runtime';
-import { optimizerUniform, resolveOptimizer, segmentTable, stateSlots, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
+import {
+  optimizerUniform,
+  resolveOptimizer,
+  segmentTable,
+  stateSlots,
+  UNIFORM_WORDS,
+  type OptimizerConfig,
+  type ResolvedOptimizer,
+} from '../kernels/optim';
 import { dropoutUniforms } from '../kernels/dropout';
 import type { Module } from '../nn/module';
 import type { LrSchedule } from '../optim/schedules';
 import { arenaSegments, initialArena, layoutArena, splitArena, type ArenaLayout } from './arena';
 import { buildSchedule, KEYS } from './build';
-import { GraphBuilder, ShapeError, showShape, sizeOf } from './ir';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
+import { buildGraph, CompiledModel, createModelBuffers, type ModelSpec } from './compiled-model';
+import type { GraphBuilder } from './ir';
 import { METRIC_CORRECT, METRIC_LOSS, METRIC_WORDS, normalizeLoss, usesLabels, type LossConfig } from './loss';
 import { MetricsRing, type TrainingMetrics } from './metrics';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
@@ -48,26 +57,6 @@ export interface TrainerStats {
   pipelines: number;
 }
 
-export interface Evaluation {
-  loss: number;
-  /** NaN for losses without class labels. */
-  accuracy: number;
-  samples: number;
-}
-
-interface EvalRun {
-  materialized: Materialized;
-  output: string;
-}
-
-function buildGraph(model: Module, batch: number, inputShape: readonly number[]) {
-  const graph = new GraphBuilder();
-  const input = graph.tensor([batch, ...inputShape], 'input', 'input');
-  const output = model.build(graph, input, '');
-  if (graph.params.length === 0) throw new ShapeError('compile: the model has no trainable parameters');
-  return { graph, ends: { input, output } };
-}
-
 /** Compiles a model for training on the GPU. Shape errors are thrown before any GPU work. */
 export async function compile(model: Module, options: CompileOptions): Promise<Trainer> {
   const loss = normalizeLoss(options.loss);
@@ -76,9 +65,9 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`compile: batchSize must be ≥ 1, got ${batchSize}`);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`compile: seed must be an integer in [0, 2³²), got ${seed}`);
-  const { graph, ends } = buildGraph(model, batchSize, options.inputShape);
-  const outShape = graph.shape(ends.output);
-  if (outShape.length !== 2) throw new ShapeError(`compile: the model output must be [N, C], got ${showShape(outShape)}`);
+  const evalBatchSize = options.evalBatchSize ?? 1000;
+  if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new RangeError(`compile: evalBatchSize must be ≥ 1, got ${evalBatchSize}`);
+  const { graph, ends, outputs } = buildGraph(model, batchSize, options.inputShape);
   const layout = layoutArena(graph.params);
   const stateFloats = stateSlots(config) * layout.size;
   const trainSchedule = (subgroupSize: number | undefined) =>
@@ -105,22 +94,23 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
   runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
   const grads = runtime.createBuffer(layout.size * 4, KEYS.grads);
   const shared: SharedBuffers = { params, grads, byKey: new Map() };
+  createModelBuffers(runtime, graph, shared);
   const train = await materialize(runtime, schedule, shared, 'train');
-  const trainer = new Trainer(runtime, model, { ...options, loss, optimizer: config }, layout, shared, train, outShape[1]!, ownsRuntime);
-  await trainer.prepareEvaluation('eval', options.evalBatchSize ?? 1000);
+  const spec = { inputShape: options.inputShape, loss, evalBatchSize };
+  const trainer = new Trainer(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime, { ...options, optimizer: config }, train);
+  await trainer.prepareEvaluation('eval', evalBatchSize);
   await runtime.sync();
   return trainer;
 }
 
-export class Trainer {
-  /** How predict() and evaluate() run: 'train' (batch statistics, dropout) or 'eval'. */
-  mode: 'train' | 'eval' = 'train';
+export class Trainer extends CompiledModel {
+  override mode: 'train' | 'eval' = 'train';
   private steps = 0;
+  private seed: number;
   private readonly uniform = new Float32Array(UNIFORM_WORDS);
   private readonly rng = new Uint32Array(4);
   private readonly zeros = new Float32Array(METRIC_WORDS);
   private readonly ring: MetricsRing;
-  private readonly evalRuns = new Map<string, Promise<EvalRun>>();
   /** Counter totals over steps 2..n (the first step may warm caches). */
   private readonly steady = { dispatches: 0, submits: 0, readbacks: 0, bufferAllocations: 0, pipelinesCreated: 0 };
   private samplesSinceReset = 0;
@@ -129,17 +119,19 @@ export class Trainer {
   private stepsSinceReset = 0;
 
   constructor(
-    readonly runtime: GpuRuntime,
-    private readonly model: Module,
-    private readonly options: CompileOptions & { loss: LossConfig },
-    private readonly layout: ArenaLayout,
-    private readonly shared: SharedBuffers,
+    runtime: GpuRuntime,
+    model: Module,
+    spec: ModelSpec,
+    graph: GraphBuilder,
+    layout: ArenaLayout,
+    shared: SharedBuffers,
+    outputs: number,
+    ownsRuntime: boolean,
+    private readonly options: CompileOptions & { optimizer: ResolvedOptimizer },
     private readonly trainRun: Materialized,
-    /** Width of the model output. */
-    readonly outputs: number,
-    /** compile() made the runtime, so destroy() destroys it too. */
-    private readonly ownsRuntime = false,
   ) {
+    super(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime);
+    this.seed = options.seed ?? 0;
     this.ring = new MetricsRing(runtime, trainRun.buffers.get(KEYS.metrics)!, 3);
   }
 
@@ -155,42 +147,10 @@ export class Trainer {
     this.mode = 'eval';
   }
 
-  /** Values per sample. */
-  get sampleSize(): number {
-    return sizeOf(this.options.inputShape);
-  }
-
-  private destroyed = false;
-
-  /**
-   * Frees every GPU buffer this trainer made (parameters, gradients, optimizer state,
-   * activations, staging) after the GPU is idle, and the device too when compile() created
-   * it. The trainer cannot be used afterwards.
-   */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    await this.sync();
-    this.destroyed = true;
-    const evalRuns = await Promise.all(this.evalRuns.values());
-    const buffers = new Set<GPUBuffer>([
-      this.shared.params,
-      this.shared.grads,
-      ...this.shared.byKey.values(),
-      ...this.trainRun.owned,
-      ...evalRuns.flatMap((run) => run.materialized.owned),
-    ]);
-    for (const buffer of buffers) this.runtime.destroyBuffer(buffer);
+  /** Frees the training plan and metrics staging too. */
+  protected override ownedBuffers(): GPUBuffer[] {
     this.ring.destroy();
-    if (this.ownsRuntime) this.runtime.destroy();
-  }
-
-  private checkBatch(x: Float32Array, y: ArrayLike<number>, rows: number, what: string): void {
-    const expectX = rows * this.sampleSize;
-    if (x.length !== expectX) {
-      throw new ShapeError(`${what}: input has ${x.length} values, expected ${rows}×${showShape(this.options.inputShape)} = ${expectX}`);
-    }
-    const expectY = usesLabels(this.options.loss) ? rows : rows * this.outputs;
-    if (y.length !== expectY) throw new ShapeError(`${what}: targets have ${y.length} values, expected ${expectY}`);
+    return [...this.trainRun.owned];
   }
 
   /**
@@ -199,24 +159,25 @@ export class Trainer {
    * for cross-entropy / NLL, else targets shaped like the output.
    */
   step(x: Float32Array, y: Uint32Array | Float32Array): void {
-    if (this.destroyed) throw new ShadergradError('step: this trainer was destroyed');
+    this.checkUsable('step');
     this.checkBatch(x, y, this.batchSize, 'step');
     const { runtime, trainRun } = this;
     const before = runtime.stats();
     this.steps++;
+    this.countTrainForward();
     runtime.write(trainRun.buffers.get(KEYS.input)!, x);
     runtime.write(trainRun.buffers.get(KEYS.targets)!, y);
     const lr = this.options.lrSchedule?.(this.steps - 1, this.options.totalSteps ?? Infinity);
     runtime.write(this.shared.byKey.get(KEYS.optimizerUniform)!, optimizerUniform(this.options.optimizer, { lr, step: this.steps }, this.uniform));
     const rngBuffer = this.shared.byKey.get(KEYS.dropoutRng);
-    if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.options.seed ?? 0, this.steps, this.rng));
+    if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.seed, this.steps, this.rng));
     this.stepsSinceReset++;
     this.samplesSinceReset += this.batchSize;
     const every = this.options.metricsEvery ?? 20;
     const slot = this.steps % every === 0 ? this.ring.take() : undefined;
     runtime.submit(trainRun.launches, 'train step', slot ? [slot.copy] : []);
     this.inFlight.push(runtime.device.queue.onSubmittedWorkDone());
-    if (slot) this.ring.collect(slot.staging, { steps: this.stepsSinceReset, samples: this.samplesSinceReset }, usesLabels(this.options.loss));
+    if (slot) this.ring.collect(slot.staging, { steps: this.stepsSinceReset, samples: this.samplesSinceReset }, usesLabels(this.spec.loss));
     if (this.steps > 1) {
       const after = runtime.stats();
       for (const key of Object.keys(this.steady) as (keyof typeof this.steady)[]) this.steady[key] += after[key] - before[key];
@@ -248,7 +209,7 @@ export class Trainer {
   /** Waits for the GPU and returns exact metrics of the current window (one readback). */
   async flushMetrics(): Promise<TrainingMetrics> {
     const values = await this.runtime.readFloat32(this.trainRun.buffers.get(KEYS.metrics)!, METRIC_WORDS);
-    const labels = usesLabels(this.options.loss);
+    const labels = usesLabels(this.spec.loss);
     return {
       loss: values[METRIC_LOSS]! / this.stepsSinceReset,
       accuracy: labels ? values[METRIC_CORRECT]! / this.samplesSinceReset : NaN,
@@ -257,88 +218,9 @@ export class Trainer {
     };
   }
 
-  /** Compiles the evaluation pipelines for a batch size ahead of evaluate() / predict(). */
-  async prepareEvaluation(mode: 'train' | 'eval', batch: number): Promise<void> {
-    await this.evalRun(batch, mode);
-  }
-
-  private evalRun(batch: number, mode = this.mode): Promise<EvalRun> {
-    const key = `${mode}:${batch}`;
-    let run = this.evalRuns.get(key);
-    if (!run) {
-      const { graph, ends } = buildGraph(this.model, batch, this.options.inputShape);
-      // In 'train' mode predict/evaluate use batch statistics and dropout, as torch does.
-      const { schedule, output } = buildSchedule(graph, ends, {
-        mode,
-        loss: this.options.loss,
-        layout: this.layout,
-        subgroupSize: this.runtime.subgroupSize,
-      });
-      run = materialize(this.runtime, schedule, this.shared, `eval ${batch}`).then((materialized) => ({ materialized, output }));
-      this.evalRuns.set(key, run);
-    }
-    return run;
-  }
-
-  /** Loss and accuracy over a dataset, in batches of evalBatchSize (a readback per batch size). */
-  async evaluate(data: { x: Float32Array; y: Uint32Array | Float32Array; count: number }): Promise<Evaluation> {
-    const size = this.sampleSize;
-    const perTarget = usesLabels(this.options.loss) ? 1 : this.outputs;
-    this.checkBatch(data.x.subarray(0, data.count * size), data.y.subarray(0, data.count * perTarget), data.count, 'evaluate');
-    const batch = Math.min(this.options.evalBatchSize ?? 1000, data.count);
-    const rowsOf = new Map<EvalRun, number>(); // at most two: full batches and the tail
-    for (let start = 0; start < data.count; start += batch) {
-      const rows = Math.min(batch, data.count - start);
-      const run = await this.evalRun(rows);
-      const buffers = run.materialized.buffers;
-      if (!rowsOf.has(run)) {
-        this.runtime.write(buffers.get(KEYS.metrics)!, this.zeros);
-        rowsOf.set(run, rows);
-      }
-      this.runtime.write(buffers.get(KEYS.input)!, data.x.subarray(start * size, (start + rows) * size));
-      this.runtime.write(buffers.get(KEYS.targets)!, data.y.subarray(start * perTarget, (start + rows) * perTarget));
-      this.runtime.submit(run.materialized.launches, 'evaluate');
-    }
-    let lossSum = 0;
-    let correct = 0;
-    for (const [run, rows] of rowsOf) {
-      const values = await this.runtime.readFloat32(run.materialized.buffers.get(KEYS.metrics)!, METRIC_WORDS);
-      lossSum += values[METRIC_LOSS]! * rows; // the metric is a sum of batch means
-      correct += values[METRIC_CORRECT]!;
-    }
-    return {
-      loss: lossSum / data.count,
-      accuracy: usesLabels(this.options.loss) ? correct / data.count : NaN,
-      samples: data.count,
-    };
-  }
-
-  /** The model's outputs (logits for classifiers) for `count` samples; one readback per batch. */
-  async predict(x: Float32Array, count = x.length / this.sampleSize): Promise<Float32Array> {
-    const size = this.sampleSize;
-    if (!Number.isInteger(count) || count < 1 || x.length < count * size) {
-      throw new ShapeError(`predict: input has ${x.length} values, not a whole number of samples of ${showShape(this.options.inputShape)}`);
-    }
-    const batch = Math.min(this.options.evalBatchSize ?? 1000, count);
-    const out = new Float32Array(count * this.outputs);
-    for (let start = 0; start < count; start += batch) {
-      const rows = Math.min(batch, count - start);
-      const run = await this.evalRun(rows);
-      this.runtime.write(run.materialized.buffers.get(KEYS.input)!, x.subarray(start * size, (start + rows) * size));
-      this.runtime.submit(run.materialized.launches, 'predict');
-      out.set(await this.runtime.readFloat32(run.materialized.buffers.get(run.output)!, rows * this.outputs), start * this.outputs);
-    }
-    return out;
-  }
-
-  /** Parameters by PyTorch state-dict name (e.g. "0.weight" [out, in]); one readback. */
-  async parameters(): Promise<Map<string, Float32Array>> {
-    return splitArena(this.layout, await this.runtime.readFloat32(this.shared.params, this.layout.size));
-  }
-
   /** Gradients of the last step, by parameter name; one readback. */
   async gradients(): Promise<Map<string, Float32Array>> {
-    return splitArena(this.layout, await this.runtime.readFloat32(this.shared.grads, this.layout.size));
+    return splitArena(this.layout, await this.runtime.readFloat32(this.shared.grads!, this.layout.size));
   }
 
   /** The global gradient norm before clipping at the last step (needs clipGradNorm); one readback. */
@@ -348,9 +230,34 @@ export class Trainer {
     return (await this.runtime.readFloat32(stats, 1))[0]!;
   }
 
-  /** Parameter names and shapes in arena order. */
-  get parameterShapes(): { name: string; shape: readonly number[] }[] {
-    return this.layout.entries.map(({ name, shape }) => ({ name, shape }));
+  /**
+   * Everything needed to continue training exactly: parameters and buffers, optimizer state,
+   * the step counter (LR schedule position, Adam's bias correction) and the dropout seed, as a
+   * safetensors file (see checkpoint.ts). Waits for submitted steps; a few readbacks.
+   */
+  async checkpoint(): Promise<Uint8Array> {
+    this.checkUsable('checkpoint');
+    const model = await this.stateDict();
+    const floats = stateSlots(this.options.optimizer) * this.layout.size;
+    const state = floats > 0 ? await this.runtime.readFloat32(this.shared.byKey.get(KEYS.state)!, floats) : new Float32Array(0);
+    return encodeCheckpoint({ model, state, steps: this.steps, seed: this.seed, optimizer: this.options.optimizer }, this.layout);
+  }
+
+  /**
+   * Continues from a checkpoint(): the next step() is the one that followed it. The trainer
+   * must be compiled from the same model and optimizer (and the same lrSchedule and
+   * totalSteps, which are functions, not saved); everything is checked before anything is
+   * written. Training metrics start a new window.
+   */
+  async restore(bytes: Uint8Array): Promise<void> {
+    this.checkUsable('restore');
+    const saved = decodeCheckpoint(bytes, this.layout, this.options.optimizer);
+    await this.loadStateDict(saved.model);
+    if (saved.state.length > 0) this.runtime.write(this.shared.byKey.get(KEYS.state)!, saved.state);
+    this.steps = saved.steps;
+    this.seed = saved.seed;
+    this.resetMetrics();
+    await this.sync();
   }
 
   /** Counters of steps 2..n (work done inside step() only), and GPU bytes held now. */
@@ -370,8 +277,8 @@ export class Trainer {
   }
 
   /** Waits for the GPU and throws any GPU error raised so far. */
-  async sync(): Promise<void> {
-    await this.runtime.sync();
+  override async sync(): Promise<void> {
+    await super.sync();
     await this.ring.settle();
     this.inFlight.length = 0;
   }

@@ -18,6 +18,11 @@ export interface SlotOptions extends ReduceOptions {
   accumulate: boolean;
   /** Index of the f32 word of the metrics buffer to write. */
   slot: number;
+  /**
+   * A padded batch: the metrics word at this index holds (as an f32) how many leading rows
+   * are real, and only those rows count. Default: every row counts.
+   */
+  rowsSlot?: number;
 }
 
 function positive(kernel: string, names: readonly string[], dims: readonly number[]): void {
@@ -39,7 +44,11 @@ function slotConstants(kernel: string, options: SlotOptions): Record<string, num
   if (!Number.isInteger(options.slot) || options.slot < 0) {
     throw new RangeError(`${kernel}: slot must be a non-negative integer, got ${options.slot}`);
   }
-  return { SLOT: options.slot, ACCUMULATE: options.accumulate ? 1 : 0 };
+  const rowsSlot = options.rowsSlot;
+  if (rowsSlot !== undefined && (!Number.isInteger(rowsSlot) || rowsSlot < 0 || rowsSlot === options.slot)) {
+    throw new RangeError(`${kernel}: rowsSlot must be a non-negative integer other than slot ${options.slot}, got ${rowsSlot}`);
+  }
+  return { SLOT: options.slot, ACCUMULATE: options.accumulate ? 1 : 0, ...(rowsSlot === undefined ? {} : { ROWS_SLOT: rowsSlot }) };
 }
 
 /**
@@ -125,10 +134,11 @@ export function sumRows(rows: number, cols: number, options: ReduceOptions = {})
 /**
  * out[slot] = (accumulate ? out[slot] : 0) + scale·Σ x[0..n), in one dispatch of one
  * workgroup that strides over x: a loss summed into a metrics buffer with no readback.
- * One workgroup keeps it a single dispatch; at n = 1e6 that is ~4k loads per thread.
+ * One workgroup keeps it a single dispatch; at n = 1e6 that is ~4k loads per thread. With
+ * rowsSlot, only the first min(n, out[rowsSlot] · termsPerRow) terms are summed.
  * Bindings: x (read, f32 [n]), out (write, f32 metrics buffer with more than slot words).
  */
-export function sumToSlot(n: number, options: SlotOptions & { scale?: number }): ComputeProgram {
+export function sumToSlot(n: number, options: SlotOptions & { scale?: number; termsPerRow?: number }): ComputeProgram {
   positive('sumToSlot', ['n'], [n]);
   const wg = workgroupSize('sumToSlot', options, n);
   return {
@@ -136,7 +146,13 @@ export function sumToSlot(n: number, options: SlotOptions & { scale?: number }):
     shader: source,
     entryPoint: 'sum_to_slot',
     bindings: ['read', 'write'],
-    constants: { WG: wg, N: n, SCALE: options.scale ?? 1, ...slotConstants('sumToSlot', options) },
+    constants: {
+      WG: wg,
+      N: n,
+      SCALE: options.scale ?? 1,
+      ...slotConstants('sumToSlot', options),
+      ...(options.rowsSlot === undefined ? {} : { TERMS_PER_ROW: options.termsPerRow ?? 1 }),
+    },
     workgroups: [1, 1, 1],
   };
 }
@@ -162,7 +178,8 @@ export function argmax(rows: number, cols: number, options: ReduceOptions = {}):
 /**
  * metrics[slot] = (accumulate ? metrics[slot] : 0) + number of rows whose argmax (first
  * maximum) equals the label, as an f32 count (exact below 2²⁴), one workgroup.
- * A label ≥ cols never matches. Bindings: logits (read, f32 [rows, cols]),
+ * A label ≥ cols never matches. With rowsSlot, only the first metrics[rowsSlot] rows count.
+ * Bindings: logits (read, f32 [rows, cols]),
  * labels (read, u32 [rows]), metrics (write, f32 buffer with more than slot words).
  */
 export function countCorrect(rows: number, cols: number, options: SlotOptions): ComputeProgram {

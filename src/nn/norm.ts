@@ -19,6 +19,10 @@ export class BatchNorm implements Module {
     expectShape(rankOk && shape[1] === this.channels, this.type, path, expected, shape);
     const gamma = graph.param(path, 'weight', [this.channels], { kind: 'constant', value: 1 }, false);
     const beta = graph.param(path, 'bias', [this.channels], { kind: 'zeros' }, false);
+    // torch.nn.BatchNorm's buffers, in its order; the counter counts train-mode forward passes.
+    graph.buffer(path, 'running_mean', [this.channels], 'f32', new Float32Array(this.channels));
+    graph.buffer(path, 'running_var', [this.channels], 'f32', new Float32Array(this.channels).fill(1));
+    graph.buffer(path, 'num_batches_tracked', [], 'i64');
     return graph.op('batchnorm', path, [x, gamma, beta], shape, {
       channels: this.channels,
       spatial: sizeOf(shape.slice(2)),

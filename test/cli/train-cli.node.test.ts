@@ -22,7 +22,7 @@ describe('train CLI arguments', () => {
     [['--lr', '0'], /--lr must be a number > 0, got "0"/],
     [['--lr', '-1'], /--lr must be a number > 0/],
     [['--batch', '0'], /--batch must be a positive integer, got "0"/],
-    [['--epochs', 'x'], /--epochs must be a positive integer/],
+    [['--epochs', 'x'], /--epochs must be an integer ≥ 0/],
     [['--frobnicate'], /unknown option "--frobnicate"/],
     [['--lr'], /--lr needs a value/],
     [['--seed', '-1'], /--seed must be an integer in \[0, 4294967295\]/],

@@ -154,6 +154,36 @@ describe('sums into a metrics slot', () => {
   });
 });
 
+describe('padded batches: only the first metrics[rowsSlot] rows count', () => {
+  it.each([
+    [0, 5],
+    [3, 5],
+    [7, 1],
+    [8, 5], // every row
+    [9, 5], // more rows claimed than exist: clamped to all of them
+  ])('sumToSlot with %i real rows of %i terms each', async (rows, termsPerRow) => {
+    const n = 8 * termsPerRow;
+    const x = uniform(n, rows + 10 * termsPerRow);
+    const [out] = await runProgram(sumToSlot(n, { accumulate: true, slot: 0, rowsSlot: 3, termsPerRow }), [x, Float32Array.of(0.5, 6, 7, rows)]);
+    const real = x.subarray(0, Math.min(8, rows) * termsPerRow);
+    expectClose(out!, [0.5 + ref.sum(real), 6, 7, rows], { atol: SUM_ULPS * U * ref.sum(abs(real)), rtol: 2 * U }, `${rows} rows`);
+  });
+
+  it.each([0, 1, 20, 33, 40])('countCorrect counts the first %i of 33 rows', async (rows) => {
+    const cols = 4;
+    const x = tiedLogits(33 * cols, 5);
+    const labels = Uint32Array.from(ref.argmax(x, 33, cols), (j, i) => (i % 3 === 0 ? (j + 1) % cols : j));
+    const [out] = await runProgram(countCorrect(33, cols, { accumulate: false, slot: 1, rowsSlot: 3 }), [x, labels, Float32Array.of(9, 9, 9, rows)]);
+    const counted = Math.min(33, rows);
+    expectClose(out!, [9, ref.countCorrect(x.subarray(0, counted * cols), labels.subarray(0, counted), counted, cols), 9, rows], EXACT, `${rows} rows`);
+  });
+
+  it('rejects a rowsSlot that is the written slot', () => {
+    expect(() => sumToSlot(4, { accumulate: false, slot: 1, rowsSlot: 1 })).toThrow(/sumToSlot: rowsSlot must be a non-negative integer other than slot 1, got 1/);
+    expect(() => countCorrect(4, 2, { accumulate: false, slot: 0, rowsSlot: -1 })).toThrow(/countCorrect: rowsSlot/);
+  });
+});
+
 /** Logits with many ties (values from {0, 1, 2, 3}) so "first maximum" is exercised. */
 const tiedLogits = (n: number, seed: number) => uniform(n, seed, 0, 4).map(Math.floor);
 
