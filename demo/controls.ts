@@ -25,6 +25,7 @@ import {
 export type OptimizerName = keyof typeof OPTIMIZER_FACTORIES;
 const ACTIVATIONS = { relu: ReLU, leakyRelu: () => LeakyReLU(), elu: () => ELU(), gelu: GELU, tanh: Tanh, sigmoid: Sigmoid };
 export type ActivationName = keyof typeof ACTIVATIONS;
+export const ACTIVATION_NAMES = Object.keys(ACTIVATIONS) as ActivationName[];
 export type Architecture = 'mlp' | 'cnn';
 
 export interface Settings {
@@ -49,6 +50,9 @@ export interface Settings {
   testCount: number;
   seed: number;
 }
+
+/** The settings the model's layers depend on: enough to rebuild it from a saved file. */
+export type ModelSettings = Pick<Settings, 'arch' | 'hidden' | 'activation' | 'init' | 'channels' | 'dropout' | 'batchnorm'>;
 
 /** Learning rates that train this MLP well in a few epochs (torch's defaults where they do). */
 const DEFAULT_LR: Record<OptimizerName, number> = {
@@ -107,19 +111,19 @@ export function readSettings(): Settings {
   return settings;
 }
 
-function initializers(init: Settings['init']): { weightInit?: Initializer; biasInit?: Initializer } {
+function initializers(init: ModelSettings['init']): { weightInit?: Initializer; biasInit?: Initializer } {
   if (init === 'he') return { weightInit: { kind: 'heNormal' }, biasInit: { kind: 'zeros' } };
   if (init === 'xavier') return { weightInit: { kind: 'xavierUniform' }, biasInit: { kind: 'zeros' } };
   return {}; // Linear's default: PyTorch's U(±1/√in)
 }
 
 /** The model the settings describe: see buildMlp and buildCnn. */
-export function buildModel(s: Settings): Sequential {
+export function buildModel(s: ModelSettings): Sequential {
   return s.arch === 'cnn' ? buildCnn(s) : buildMlp(s);
 }
 
 /** Flatten → [Linear → (BatchNorm1d) → activation → (Dropout)]* → Linear(…, 10). */
-function buildMlp(s: Settings): Sequential {
+function buildMlp(s: ModelSettings): Sequential {
   const layers: Module[] = [new Flatten()];
   let width = 784;
   for (const size of s.hidden) {
@@ -138,7 +142,7 @@ function buildMlp(s: Settings): Sequential {
  * Linear(c₂·7·7, 128, He) → ReLU → (Dropout) → Linear(128, 10) with PyTorch's default init. With 16 and 32 channels, batch norm on and no
  * dropout this is the CLI's `mnistModel('cnn')` (src/cli/models.ts), layer for layer.
  */
-function buildCnn(s: Settings): Sequential {
+function buildCnn(s: ModelSettings): Sequential {
   const layers: Module[] = [];
   let channels = 1;
   for (const out of s.channels) {
@@ -157,11 +161,16 @@ export function buildOptimizer(s: Settings): OptimizerConfig {
   return OPTIMIZER_FACTORIES[s.optimizer]({ lr: s.lr, weightDecay: s.weightDecay });
 }
 
-/** A one-line description, e.g. "784-256-128-10 relu, adam lr 0.001" or "CNN 16-32 ch (BN), adam lr 0.001". */
-export function describe(s: Settings): string {
+/** The model in a few words, e.g. "784-256-128-10 relu" or "CNN 16-32 ch (BN)". */
+export function describeModel(s: ModelSettings): string {
   const extras = [s.batchnorm && 'BN', s.dropout > 0 && `dropout ${s.dropout}`].filter(Boolean).join(', ');
   const model = s.arch === 'cnn' ? `CNN ${s.channels.join('-')} ch` : `784-${[...s.hidden, 10].join('-')} ${s.activation}`;
-  return `${model}${extras ? ` (${extras})` : ''}, ${s.optimizer} lr ${s.lr}`;
+  return `${model}${extras ? ` (${extras})` : ''}`;
+}
+
+/** A one-line description, e.g. "784-256-128-10 relu, adam lr 0.001" or "CNN 16-32 ch (BN), adam lr 0.001". */
+export function describe(s: Settings): string {
+  return `${describeModel(s)}, ${s.optimizer} lr ${s.lr}`;
 }
 
 /**

@@ -12,7 +12,7 @@ export class DrawPad {
     private readonly onChange: () => void,
   ) {
     this.ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-    this.clear();
+    this.paintBlack(); // no onChange: the owner is still being constructed
     canvas.addEventListener('pointerdown', (e) => {
       canvas.setPointerCapture(e.pointerId);
       this.last = this.point(e);
@@ -34,10 +34,14 @@ export class DrawPad {
   }
 
   clear(): void {
+    this.paintBlack();
+    this.onChange();
+  }
+
+  private paintBlack(): void {
     this.ctx.fillStyle = '#000';
     this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     this.inked = false;
-    this.onChange();
   }
 
   private point(e: PointerEvent): { x: number; y: number } {

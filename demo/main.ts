@@ -1,5 +1,6 @@
-// Demo entry: wires the setup form, the training loop, the charts, the test-set results and the
-// drawing pad to one WebGPU runtime. MNIST comes from the IDX files served at the site root.
+// Demo entry: wires the setup form, the training loop, the charts, the test-set results, the
+// drawing pad and Save / Load to one WebGPU runtime. MNIST comes from the IDX files served at
+// the site root. The model of the last finished run is kept in IndexedDB and restored on load.
 import './styles.css';
 import {
   GpuRuntime,
@@ -7,16 +8,31 @@ import {
   MNIST_STD,
   WebGPUUnavailableError,
   compile,
+  downloadBytes,
   fetchMnistFiles,
   parseMnist,
-  type MnistFiles,
+  readFileBytes,
   type Trainer,
+  type CompiledModel,
+  type InferenceModel,
+  type MnistFiles,
 } from '../src/index';
 import { AccuracyChart, LossChart } from './charts';
 import { confusionMatrix, renderConfusion, renderMistakes } from './confusion';
-import { buildModel, buildOptimizer, describe, readSettings, setLocked, wireArchitecture, wireOptimizerDefaults } from './controls';
-import { DrawPad, drawPreview, renderBars, softmax } from './draw';
-import { inEvalMode, TrainingSession } from './training';
+import {
+  buildModel,
+  buildOptimizer,
+  describe,
+  describeModel,
+  readSettings,
+  setLocked,
+  wireArchitecture,
+  wireOptimizerDefaults,
+  type ModelSettings,
+} from './controls';
+import { PadPredictions } from './pad-predictions';
+import { fileName, modelFile, modelFromFile, recallModel, rememberModel } from './persistence';
+import { TrainingSession } from './training';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -25,6 +41,9 @@ const ui = {
   start: $<HTMLButtonElement>('start'),
   pause: $<HTMLButtonElement>('pause'),
   reset: $<HTMLButtonElement>('reset'),
+  save: $<HTMLButtonElement>('save'),
+  load: $<HTMLInputElement>('load'),
+  modelNote: $('model-note'),
   loading: $('loading'),
   loadingText: $('loading-text'),
   loadingBar: $<HTMLProgressElement>('loading-bar'),
@@ -40,15 +59,17 @@ const ui = {
   confusion: $('confusion'),
   mistakes: $('mistakes'),
   resultsNote: $('results-note'),
-  bars: $<HTMLOListElement>('probabilities'),
-  preview: $<HTMLCanvasElement>('draw-preview'),
-  drawHint: $('draw-hint'),
 };
 
 let runtime: GpuRuntime | undefined;
 let files: MnistFiles | undefined;
 let trainer: Trainer | undefined;
+let trained: ModelSettings | undefined; // what `trainer` was built from
+/** A model from a file or from this browser's storage, for the drawing pad; never with a trainer. */
+let served: { model: InferenceModel; settings: ModelSettings } | undefined;
 let session: TrainingSession | undefined;
+/** The last run's model going into IndexedDB; Reset waits for it before freeing the model. */
+let remembering: Promise<void> = Promise.resolve();
 const lossChart = new LossChart($('loss-chart'));
 const accuracyChart = new AccuracyChart($('accuracy-chart'));
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -59,7 +80,7 @@ function showError(error: unknown): void {
   console.error(error);
 }
 
-type State = 'loading' | 'idle' | 'compiling…' | 'training' | 'paused' | 'done' | 'failed' | 'resetting…' | 'no WebGPU';
+type State = 'loading' | 'idle' | 'compiling…' | 'training' | 'paused' | 'done' | 'failed' | 'resetting…' | 'opening…' | 'no WebGPU';
 let state: State = 'loading';
 
 /** Shows the state and enables the buttons that make sense in it. */
@@ -70,8 +91,28 @@ function setState(next: State): void {
   ui.start.disabled = !ready || !['idle', 'paused'].includes(state);
   ui.start.textContent = state === 'paused' ? 'Resume' : 'Start';
   ui.pause.disabled = state !== 'training';
-  ui.reset.disabled = !trainer || state === 'compiling…' || state === 'resetting…';
+  ui.reset.disabled = !(trainer || served) || ['loading', 'compiling…', 'resetting…', 'opening…'].includes(state);
+  ui.save.disabled = !(trainer || served) || !['idle', 'paused', 'done'].includes(state);
+  ui.load.disabled = !runtime || !['idle', 'done', 'failed'].includes(state);
 }
+
+function note(text: string): void {
+  ui.modelNote.hidden = !text;
+  ui.modelNote.textContent = text;
+}
+
+/** The model the pad predicts with and Save saves: the trainer's, else a loaded one. */
+function currentModel(): { model: CompiledModel; settings: ModelSettings } | undefined {
+  return trainer ? { model: trainer, settings: trained! } : served;
+}
+
+const predictions = new PadPredictions(
+  { canvas: $<HTMLCanvasElement>('draw-canvas'), preview: $<HTMLCanvasElement>('draw-preview'), bars: $<HTMLOListElement>('probabilities'), hint: $('draw-hint') },
+  () => currentModel()?.model,
+  showError,
+);
+const requestPrediction = () => predictions.request();
+$('draw-clear').addEventListener('click', () => predictions.pad.clear());
 
 async function start(): Promise<void> {
   if (state === 'paused' && session) {
@@ -83,6 +124,9 @@ async function start(): Promise<void> {
   const settings = readSettings();
   setLocked(true);
   setState('compiling…');
+  await dropServed(); // the new model takes over the pad after its first epoch
+  note('');
+  requestPrediction();
   const mnist = parseMnist(files!, { trainCount: settings.trainCount, testCount: settings.testCount, normalization: 'standardize' });
   const stepsPerEpoch = Math.floor(settings.trainCount / settings.batch);
   trainer = await compile(buildModel(settings), {
@@ -94,6 +138,7 @@ async function start(): Promise<void> {
     metricsEvery: Math.min(10, Math.max(1, Math.floor(stepsPerEpoch / 10))), // short runs still draw a curve
     runtime: runtime!,
   });
+  trained = settings;
   await trainer.prepareEvaluation('eval', 1); // the drawing pad predicts one image at a time
   ui.adapter.textContent = trainer.runtime.gpu.adapterName;
   ui.testNote.textContent = `(test: first ${mnist.test.count.toLocaleString()} test images; ${describe(settings)})`;
@@ -124,13 +169,32 @@ async function start(): Promise<void> {
   const current = session;
   current.finished.then(
     () => {
-      if (session === current) setState('done');
+      if (session !== current) return; // stopped by Reset
+      setState('done');
+      remembering = keep(current.trainer, settings);
     },
     (error: unknown) => {
       showError(error);
       if (session === current) setState('failed');
     },
   );
+}
+
+/** Saves a finished run's model in IndexedDB, so that the next page load restores it. */
+async function keep(model: Trainer, settings: ModelSettings): Promise<void> {
+  try {
+    await rememberModel(await modelFile(model, settings));
+    note('Model kept in this browser: reloading the page restores it.');
+  } catch (error) {
+    note(`Could not keep the model in this browser: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function dropServed(): Promise<void> {
+  const old = served;
+  served = undefined;
+  await predictions.idle;
+  await old?.model.destroy();
 }
 
 async function reset(): Promise<void> {
@@ -143,7 +207,11 @@ async function reset(): Promise<void> {
     old.stop();
     await old.finished.catch(() => undefined);
   }
+  await remembering;
+  await predictions.idle;
   await oldTrainer?.destroy(); // frees every GPU buffer of the old model; the device stays
+  await dropServed();
+  note('');
   for (const el of [ui.epoch, ui.step, ui.loss, ui.throughput, ui.stepMs, ui.trainAccuracy, ui.testAccuracy]) el.textContent = '–';
   lossChart.clear();
   accuracyChart.clear();
@@ -153,42 +221,6 @@ async function reset(): Promise<void> {
   setLocked(false);
   setState('idle');
   requestPrediction();
-}
-
-// Drawing pad: predictions are coalesced, at most one in flight.
-let predicting = false;
-let dirty = false;
-const pad = new DrawPad($<HTMLCanvasElement>('draw-canvas'), () => requestPrediction());
-$('draw-clear').addEventListener('click', () => pad.clear());
-
-function requestPrediction(): void {
-  dirty = true;
-  if (!predicting) void predictLoop();
-}
-
-async function predictLoop(): Promise<void> {
-  predicting = true;
-  try {
-    while (dirty) {
-      dirty = false;
-      const pixels = pad.toMnist();
-      drawPreview(ui.preview, pixels);
-      const model = trainer;
-      if (!pixels || !model) {
-        renderBars(ui.bars, undefined);
-        ui.drawHint.hidden = !!model;
-        continue;
-      }
-      ui.drawHint.hidden = true;
-      const x = pixels.map((v) => (v - MNIST_MEAN) / MNIST_STD); // as parseMnist's 'standardize'
-      const logits = await inEvalMode(model, () => model.predict(x, 1));
-      if (model === trainer) renderBars(ui.bars, softmax(logits));
-    }
-  } catch (error) {
-    if (trainer) showError(error);
-  } finally {
-    predicting = false;
-  }
 }
 
 ui.start.addEventListener('click', () =>
@@ -203,9 +235,52 @@ ui.pause.addEventListener('click', () => {
   setState('paused');
 });
 ui.reset.addEventListener('click', () => void reset().catch(showError));
+ui.save.addEventListener('click', () => {
+  const current = currentModel();
+  if (current) void modelFile(current.model, current.settings).then((bytes) => downloadBytes(bytes, fileName(current.settings)), showError);
+});
+ui.load.addEventListener('change', () => {
+  const file = ui.load.files?.[0];
+  ui.load.value = ''; // picking the same file again fires another change
+  if (file) void load(file);
+});
 wireArchitecture();
 wireOptimizerDefaults();
-renderBars(ui.bars, undefined);
+
+/**
+ * Opens a model file for the drawing pad; it replaces the current model only once it has
+ * loaded. A bad file (DataFormatError, StateDictError) changes nothing and shows why.
+ */
+async function load(file: File): Promise<void> {
+  const before = state;
+  ui.error.hidden = true;
+  setState('opening…');
+  try {
+    const opened = await modelFromFile(await readFileBytes(file), runtime!);
+    if (trainer) await reset();
+    await dropServed();
+    served = opened;
+    note(`Loaded ${file.name}: ${describeModel(opened.settings)}.`);
+    setState('idle');
+    requestPrediction();
+  } catch (error) {
+    showError(new Error(`Could not load ${file.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+    setState(before);
+  }
+}
+
+/** Restores the model kept by the last finished run, if this browser has one. */
+async function restore(gpu: GpuRuntime): Promise<void> {
+  try {
+    const bytes = await recallModel();
+    if (!bytes) return;
+    served = await modelFromFile(bytes, gpu);
+    note(`Restored the last trained model (${describeModel(served.settings)}) from this browser's storage: draw a digit.`);
+    requestPrediction();
+  } catch (error) {
+    note(`Could not restore the last trained model: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 async function init(): Promise<void> {
   setState('loading');
@@ -213,6 +288,7 @@ async function init(): Promise<void> {
     (r) => {
       runtime = r;
       ui.adapter.textContent = r.gpu.adapterName;
+      return restore(r); // the pad can predict while MNIST still loads
     },
     (error: unknown) => {
       ui.adapter.textContent = 'unavailable';

@@ -1,13 +1,19 @@
 // End-to-end test of the MNIST demo in real Chromium: builds the demo with Vite, serves the build
 // with `vite preview`, and drives Debian Chromium (WebGPU on SwiftShader) with webdriverio:
 // a quick MLP run must pass 85% test accuracy, a drawn digit must get 10 probabilities, the loss
-// chart and confusion matrix must be drawn; then, on the same page after Reset, a short CNN run
-// must pass 80% with the same checks. Screenshots go to test-artifacts/.
-import { mkdirSync } from 'node:fs';
+// chart and confusion matrix must be drawn. The finished model must survive a page reload
+// (IndexedDB) with the same prediction, download through Save as a safetensors file, and come
+// back through Load; corrupt or mismatched files must show a readable error. Then, on the same
+// page after Reset, a short CNN run must pass 80% with the same checks. Screenshots go to
+// test-artifacts/.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
 import { remote } from 'webdriverio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors, saveSafetensors } from '../../src/io/safetensors';
 import { CHROMEDRIVER_BINARY, CHROMIUM_BINARY, chromiumArgs } from '../support/chromium';
 
 type Browser = Awaited<ReturnType<typeof remote>>;
@@ -27,6 +33,8 @@ const config = { configFile: 'demo/vite.config.ts', root: 'demo', logLevel: 'war
 let server: PreviewServer | undefined;
 let browser: Browser | undefined;
 let url = '';
+/** Chromium's download folder (Save), and where the files for Load are written. */
+const downloads = mkdtempSync(join(tmpdir(), 'shadergrad-demo-'));
 
 beforeAll(async () => {
   await build(config);
@@ -37,7 +45,11 @@ beforeAll(async () => {
     logLevel: 'warn',
     capabilities: {
       browserName: 'chrome',
-      'goog:chromeOptions': { binary: CHROMIUM_BINARY, args: [...chromiumArgs, '--window-size=1280,800'] },
+      'goog:chromeOptions': {
+        binary: CHROMIUM_BINARY,
+        args: [...chromiumArgs, '--window-size=1280,800'],
+        prefs: { 'download.default_directory': downloads, 'download.prompt_for_download': false },
+      },
       'wdio:chromedriverOptions': { binary: CHROMEDRIVER_BINARY },
     },
   });
@@ -47,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.deleteSession().catch(() => undefined);
   await server?.close();
+  rmSync(downloads, { recursive: true, force: true });
 });
 
 /** Sets an input's value as a user would (select-all + type), firing input/change events. */
@@ -140,6 +153,37 @@ async function resetAndExpectIdle(b: Browser): Promise<void> {
   expect(await b.$('[data-testid="train-samples"]').isEnabled()).toBe(true);
 }
 
+/** Waits until the note under the drawing pad matches. */
+async function waitForNote(b: Browser, pattern: RegExp, timeout = 30_000): Promise<string> {
+  const el = b.$('[data-testid="model-note"]');
+  await b.waitUntil(async () => pattern.test(await el.getText()), { timeout, interval: 250, timeoutMsg: `model note did not match ${pattern}` });
+  return el.getText();
+}
+
+/** Waits for Chromium to finish downloading `name` into the download folder; returns its bytes. */
+async function downloaded(b: Browser, name: string): Promise<Uint8Array> {
+  const path = join(downloads, name);
+  await b.waitUntil(async () => existsSync(path), { timeout: 20_000, interval: 200, timeoutMsg: `${name} was not downloaded` });
+  return new Uint8Array(readFileSync(path));
+}
+
+/** Picks a file for the Load button, as a user would in the file dialog. */
+async function pickFile(b: Browser, name: string, bytes: Uint8Array): Promise<void> {
+  const path = join(downloads, name);
+  writeFileSync(path, bytes);
+  await b.$('[data-testid="model-load"]').addValue(path); // setValue would clear() first, which file inputs refuse
+}
+
+/** The error shown after picking a bad file names the file and says what is wrong with it. */
+async function expectLoadError(b: Browser, name: string, bytes: Uint8Array, reason: RegExp): Promise<void> {
+  await pickFile(b, name, bytes);
+  const error = b.$('[data-testid="error"]');
+  const prefix = `Could not load ${name}: `;
+  await b.waitUntil(async () => (await error.isDisplayed()) && (await error.getText()).startsWith(prefix), { timeout: 15_000, timeoutMsg: `no error for ${name}` });
+  expect((await error.getText()).slice(prefix.length)).toMatch(reason);
+  await waitForStatus(b, 'idle', 15_000); // back where it was
+}
+
 /** Opens the demo and waits until WebGPU is up and the 55 MB of IDX files are loaded from the build. */
 async function openDemo(b: Browser): Promise<void> {
   await b.url(url);
@@ -190,8 +234,38 @@ describe('MNIST demo', () => {
     expect(await lossCurvePixels(b)).toBeGreaterThan(100);
     await expectResults(b);
     await screenshots(b, 'demo');
+
+    // The finished run's model was kept in IndexedDB: after a reload it is restored, and the
+    // same drawing gets the same probabilities.
+    await waitForNote(b, /kept in this browser/);
+    const began = Date.now();
+    await openDemo(b);
+    await waitForNote(b, /^Restored the last trained model \(784-256-128-10 relu\)/);
+    await drawSeven(b);
+    expect(await expectPrediction(b)).toEqual(probs);
+
+    // Save downloads it: safetensors with the architecture in its metadata.
+    await b.$('[data-testid="model-save"]').click();
+    const file = await downloaded(b, 'shadergrad-mlp.safetensors');
+    const { tensors, metadata } = readSafetensors(file);
+    expect(metadata.model).toBe('mlp');
+    expect(JSON.parse(metadata.architecture!)).toMatchObject({ arch: 'mlp', hidden: [256, 128], activation: 'relu', batchnorm: false });
+    expect([...tensors].map(([name, t]) => `${name} ${t.shape.join('×')}`)).toEqual([
+      '1.weight 256×784', '1.bias 256', '3.weight 128×256', '3.bias 128', '5.weight 10×128', '5.bias 10',
+    ]);
+
+    // Load opens it again; bad files leave that model in place and say what is wrong.
+    await pickFile(b, 'again.safetensors', file);
+    await waitForNote(b, /^Loaded again\.safetensors: 784-256-128-10 relu/);
+    expect(await expectPrediction(b)).toEqual(probs);
+    await expectLoadError(b, 'truncated.safetensors', file.subarray(0, 100), /runs past the end|header/);
+    const narrow = saveSafetensors(tensors, { model: 'mlp', architecture: JSON.stringify({ ...JSON.parse(metadata.architecture!), hidden: [64] }) });
+    await expectLoadError(b, 'mismatched.safetensors', narrow, /size mismatch for 1\.weight/);
+    expect(await b.$('[data-testid="model-note"]').getText()).toMatch(/^Loaded again\.safetensors/);
+    expect(await expectPrediction(b)).toEqual(probs);
+    console.log(`demo: reload + restore, Save, Load and two bad files took ${((Date.now() - began) / 1000).toFixed(1)} s`);
     await resetAndExpectIdle(b);
-  }, 480_000);
+  }, 540_000);
 
   // Continues on the page the MLP run left after Reset (a new model on the same device, which
   // is what Reset is for); a fresh page if that run did not get there.
