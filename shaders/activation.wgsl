@@ -23,9 +23,11 @@ fn sigmoid(v: vec4f) -> vec4f {
   return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= vec4f(0.0));
 }
 
-// Some drivers return NaN from tanh() for large |v|; tanh(±10) is ±1 in f32.
+// Some drivers return NaN from tanh() for large |v|; tanh(±10) is ±1 in f32. clamp() may turn
+// a NaN input into a bound, so the select keeps it NaN: both comparisons fail only for NaN.
 fn safe_tanh(v: vec4f) -> vec4f {
-  return tanh(clamp(v, vec4f(-10.0), vec4f(10.0)));
+  let ordered = (v >= vec4f(-10.0)) | (v <= vec4f(10.0));
+  return select(v, tanh(clamp(v, vec4f(-10.0), vec4f(10.0))), ordered);
 }
 
 // erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), for the exact GELU.
@@ -40,9 +42,11 @@ fn activate(v: vec4f) -> vec4f {
   if (ACT == STEP) { return select(vec4f(0.0), vec4f(1.0), positive); }
   if (ACT == SIGMOID) { return sigmoid(v); }
   if (ACT == TANH) { return safe_tanh(v); }
-  if (ACT == RELU) { return max(v, vec4f(0.0)); }
+  // Written as selects on v ≤ 0, which is false for NaN: NaN passes through, as in torch
+  // (max(v, 0) may return 0 for a NaN and hide it).
+  if (ACT == RELU) { return select(v, vec4f(0.0), v <= vec4f(0.0)); }
   if (ACT == LEAKY_RELU) { return select(ALPHA * v, v, positive); }
-  if (ACT == ELU) { return select(ALPHA * (exp(min(v, vec4f(0.0))) - 1.0), v, positive); }
+  if (ACT == ELU) { return select(v, ALPHA * (exp(min(v, vec4f(0.0))) - 1.0), v <= vec4f(0.0)); }
   if (ACT == GELU) { return 0.5 * v * (1.0 + erf_approx(v * INV_SQRT2)); }
   return v;
 }

@@ -1,5 +1,8 @@
 // shadergrad public API.
 
+// Errors (every error thrown on purpose is a ShadergradError)
+export { ConfigError, ResourceLimitError } from './errors';
+
 // GPU layer
 export { requestGpuDevice, type DeviceOptions, type GpuDevice } from './gpu/device';
 export {
@@ -34,7 +37,6 @@ export { compile, Trainer, type CompileOptions, type TrainerStats } from './grap
 export { CompiledModel, type Evaluation, type EvaluationData } from './graph/compiled-model';
 export { compileInference, InferenceModel, type InferenceOptions } from './graph/inference';
 export { StateDictError } from './graph/state';
-
 export type { LossConfig } from './graph/loss';
 export type { TrainingMetrics } from './graph/metrics';
 export { adadelta, adagrad, adam, adamw, momentum, nesterov, rmsprop, sgd, OPTIMIZER_FACTORIES } from './optim/optimizers';

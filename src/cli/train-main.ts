@@ -147,7 +147,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo): Promise<n
     if (args.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } catch (error) {
-    const known = error instanceof ShadergradError || error instanceof RangeError;
+    const known = error instanceof ShadergradError;
     io.stderr.write(`train: ${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
     return 1;
   }

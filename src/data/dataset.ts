@@ -1,5 +1,6 @@
 // Labelled data held on the CPU, seeded shuffling, and a batcher that fills preallocated
 // arrays so a training loop allocates nothing per step.
+import { ConfigError } from '../errors';
 
 /** N samples of features (row-major, sampleShape each) with u32 class labels. */
 export interface LabeledData {
@@ -63,8 +64,8 @@ export class Batcher {
     readonly batchSize: number,
     options: { seed?: number; shuffle?: boolean } = {},
   ) {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be ≥ 1, got ${batchSize}`);
-    if (batchSize > data.count) throw new RangeError(`batch size ${batchSize} exceeds the ${data.count} samples`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batch size must be ≥ 1, got ${batchSize}`);
+    if (batchSize > data.count) throw new ConfigError(`batch size ${batchSize} exceeds the ${data.count} samples`);
     this.size = sampleSize(data);
     this.x = new Float32Array(batchSize * this.size);
     this.y = new Uint32Array(batchSize);

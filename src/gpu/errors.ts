@@ -1,9 +1,8 @@
 // Typed errors of the GPU layer: what went wrong and what the user can do about it.
 
-/** Base class of every error shadergrad throws on purpose. */
-export class ShadergradError extends Error {
-  override name = 'ShadergradError';
-}
+import { ShadergradError } from '../errors';
+
+export { ShadergradError };
 
 /** Where the code is running when WebGPU is requested. */
 export type GpuEnvironment = 'browser' | 'node';

@@ -34,6 +34,15 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
+  keys(): IterableIterator<string> {
+    return this.pipelines.keys();
+  }
+
+  /** Drops every cached pipeline whose key is not in `keep` (those a failed compile added). */
+  forgetAllBut(keep: ReadonlySet<string>): void {
+    for (const key of [...this.pipelines.keys()]) if (!keep.has(key)) this.pipelines.delete(key);
+  }
+
   /** Returns the cached pipeline for `program`, compiling it once (concurrent calls share it). */
   get(program: ComputeProgram): Promise<Pipeline> {
     const key = pipelineKey(program);

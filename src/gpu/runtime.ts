@@ -1,8 +1,9 @@
 // The narrow interface between the engine and WebGPU: buffers, pipelines, bind groups,
 // recording dispatches into one submit, and async readback. It counts everything it
 // creates so tests and benchmarks can prove the hot path allocates nothing.
+import { ConfigError } from '../errors';
 import { requestGpuDevice, type DeviceOptions, type GpuDevice } from './device';
-import { toGpuError } from './errors';
+import { toGpuError, type DeviceLostError } from './errors';
 import { PassTimer, type PassTiming } from './pass-timer';
 import { PipelineCache, type Pipeline } from './pipelines';
 import type { ComputeProgram } from './program';
@@ -49,10 +50,46 @@ export class GpuRuntime {
   private passTimer: PassTimer | undefined;
   private timingPasses = false;
   private readonly counters = { dispatches: 0, submits: 0, readbacks: 0, bufferAllocations: 0, bytesHeld: 0 };
+  /** Set once the device is lost: every later call throws it. */
+  private lostError: DeviceLostError | undefined;
+  /** Buffers made inside cleanupOnError() calls, per call. */
+  private readonly tracking = new Set<GPUBuffer[]>();
 
   constructor(readonly gpu: GpuDevice) {
     this.device = gpu.device;
     this.pipelines = new PipelineCache(gpu.device);
+    void gpu.lost.then((error) => {
+      this.lostError = error;
+    });
+  }
+
+  /** The DeviceLostError once the device is lost (destroy() included), else undefined. */
+  get lost(): DeviceLostError | undefined {
+    return this.lostError;
+  }
+
+  /** Throws the DeviceLostError when the device is gone. */
+  checkAlive(): void {
+    if (this.lostError) throw this.lostError;
+  }
+
+  /**
+   * Runs `build`; if it throws, destroys every buffer created meanwhile and forgets the
+   * pipelines it added, so a failed compile leaves nothing behind.
+   */
+  async cleanupOnError<T>(build: () => Promise<T>): Promise<T> {
+    const made: GPUBuffer[] = [];
+    const pipelinesBefore = new Set(this.pipelines.keys());
+    this.tracking.add(made);
+    try {
+      return await build();
+    } catch (error) {
+      for (const buffer of made) if (this.sizes.has(buffer)) this.destroyBuffer(buffer);
+      this.pipelines.forgetAllBut(pipelinesBefore);
+      throw error;
+    } finally {
+      this.tracking.delete(made);
+    }
   }
 
   /** The device's fixed subgroup size when it has the `subgroups` feature (see GpuDevice.subgroupSize). */
@@ -71,8 +108,10 @@ export class GpuRuntime {
     label: string,
     usage: GPUBufferUsageFlags = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   ): GPUBuffer {
+    this.checkAlive();
     const size = alignedSize(bytes);
     const buffer = this.device.createBuffer({ label, size, usage });
+    for (const made of this.tracking) made.push(buffer);
     this.sizes.set(buffer, size);
     this.counters.bufferAllocations++;
     this.counters.bytesHeld += size;
@@ -117,7 +156,7 @@ export class GpuRuntime {
   bindGroup(pipeline: Pipeline, resources: readonly BufferResource[], label = pipeline.program.label): GPUBindGroup {
     const expected = pipeline.program.bindings.length;
     if (resources.length !== expected) {
-      throw new RangeError(`${pipeline.program.label}: expected ${expected} buffers, got ${resources.length}`);
+      throw new ConfigError(`${pipeline.program.label}: expected ${expected} buffers, got ${resources.length}`);
     }
     return this.device.createBindGroup({
       label,
@@ -134,6 +173,7 @@ export class GpuRuntime {
    * staging buffer for an asynchronous readback), and submits it all once. Does not wait.
    */
   submit(launches: readonly Launch[], label = 'shadergrad', copies: readonly BufferCopy[] = []): void {
+    this.checkAlive();
     const encoder = this.device.createCommandEncoder({ label });
     const timestampWrites = this.timingPasses ? this.passTimer!.next() : undefined;
     const pass = encoder.beginComputePass(timestampWrites ? { label, timestampWrites } : { label });
@@ -155,6 +195,7 @@ export class GpuRuntime {
    * first GPU error raised since the last check, if any.
    */
   async read(buffer: GPUBuffer, bytes = this.sizes.get(buffer) ?? buffer.size): Promise<ArrayBuffer> {
+    this.checkAlive();
     const size = alignedSize(bytes);
     // Staging buffers come in power-of-two sizes, so reads of many different lengths (predict
     // on any sample count) share a few of them instead of keeping one per length.
@@ -167,6 +208,10 @@ export class GpuRuntime {
     try {
       await stagingBuffer.mapAsync(GPUMapMode.READ);
     } catch (cause) {
+      // A lost device rejects mapAsync (Dawn: "AbortError"); its lost promise may settle a
+      // moment later, so give it that moment before calling this a readback error.
+      const lost = await Promise.race([this.gpu.lost, new Promise<undefined>((r) => setTimeout(r, 50))]);
+      if (lost) throw lost;
       this.throwPendingErrors();
       throw toGpuError({ message: String(cause) } as GPUError, 'readback');
     }
@@ -189,7 +234,9 @@ export class GpuRuntime {
 
   /** Waits for all submitted work, then throws the first pending GPU error, if any. */
   async sync(): Promise<void> {
+    this.checkAlive();
     await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive();
     this.throwPendingErrors();
   }
 

@@ -3,7 +3,7 @@
 import { clipNorm, clipScale } from '../kernels/clip';
 import { accumulate } from '../kernels/elementwise';
 import { optimizerUpdate, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
-import { sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
+import { showShape, sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
 import { lowerLoss, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
 import { RULES, type LowerContext } from './lower';
 import { Schedule } from './schedule';
@@ -77,17 +77,17 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
       const r = root(id);
       const t = graph.tensors[r]!;
       if (t.role === 'param') return schedule.define(`p${r}`, f32(r), { kind: 'view', arena: 'params', offset: paramOffset.get(r)! });
-      if (t.role === 'input') return schedule.define(KEYS.input, f32(r), { kind: 'local' });
+      if (t.role === 'input') return schedule.define(KEYS.input, f32(r), { kind: 'local' }, `the input batch ${showShape(t.shape)}`);
       // The model output of an evaluation schedule is read back by predict(): keep it.
       const keep = !training && r === outputRoot();
-      return schedule.define(`v${r}`, f32(r), keep ? { kind: 'local' } : { kind: 'planned' });
+      return schedule.define(`v${r}`, f32(r), keep ? { kind: 'local' } : { kind: 'planned' }, `the output of ${t.name} ${showShape(t.shape)}`);
     },
     grad(id) {
       const r = root(id);
       if (graph.tensors[r]!.role === 'param') {
         return schedule.define(`dp${r}`, f32(r), { kind: 'view', arena: 'grads', offset: paramOffset.get(r)! });
       }
-      return schedule.define(`g${r}`, f32(r), { kind: 'planned' });
+      return schedule.define(`g${r}`, f32(r), { kind: 'planned' }, `the gradient of ${graph.tensors[r]!.name}`);
     },
     gradOut(id) {
       const r = root(id);
@@ -106,7 +106,7 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     },
     aux(op, name, floats, shared) {
       const storage = shared ? ({ kind: 'shared', init: shared } as const) : ({ kind: 'planned' } as const);
-      return schedule.define(`${op.layer}.${name}`, floats * 4, storage);
+      return schedule.define(`${op.layer}.${name}`, floats * 4, storage, `${op.kind} (layer ${op.layer}) ${name}`);
     },
     buffer(name) {
       const info = graph.buffers.find((b) => b.name === name && b.dtype === 'f32');
@@ -114,7 +114,7 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
       return schedule.define(name, sizeOf(info.shape) * 4, { kind: 'shared', init: info.init });
     },
     scratch(op, name, floats) {
-      return schedule.define(`${op.layer}.${name}`, floats * 4, { kind: 'planned' });
+      return schedule.define(`${op.layer}.${name}`, floats * 4, { kind: 'planned' }, `${op.kind} (layer ${op.layer}) ${name}`);
     },
     dropout(op) {
       const rng = schedule.define(KEYS.dropoutRng, 16, { kind: 'shared', usage: 'uniform' });

@@ -1,7 +1,9 @@
 // The compiled-plan core every face of a model shares (Trainer, InferenceModel): the parameter
 // arena and buffers on the GPU, forward-only plans for predict() and evaluate(), and the
 // state dict. Training adds its step plan on top (trainer.ts).
-import { ShadergradError } from '../gpu/errors';
+import { ConfigError, ResourceLimitError, ShadergradError } from '../errors';
+import type { DeviceLostError } from '../gpu/errors';
+import { integer, show } from '../validate';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { StateDict, StateDictLike, StateTensor } from '../io/state-dict';
 import type { Module } from '../nn/module';
@@ -32,6 +34,7 @@ export interface ModelSpec {
   loss: LossConfig;
   /** Largest batch of evaluate() and predict(). */
   evalBatchSize: number;
+  onDeviceLost?: (error: DeviceLostError) => void;
 }
 
 /** One forward-only plan: `batch` rows; padded plans let fewer real rows through. */
@@ -40,6 +43,24 @@ interface EvalRun {
   output: string;
   batch: number;
   padded: boolean;
+}
+
+/** The model argument of compile() / compileInference(): a Module (a layer or Sequential). */
+export function checkModel(what: string, model: unknown): void {
+  if (typeof model !== 'object' || model === null || typeof (model as Module).build !== 'function') {
+    throw new ConfigError(`${what}: model must be a Module (a layer, Sequential or functional graph), got ${show(model)}`);
+  }
+}
+
+/** The parameter arena is bound whole by the optimizer: it must fit one storage binding. */
+export function checkArenaLimits(runtime: GpuRuntime, layout: ArenaLayout, what: string): void {
+  const { maxStorageBufferBindingSize, maxBufferSize } = runtime.device.limits;
+  const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
+  if (layout.size * 4 > limit) {
+    throw new ResourceLimitError(
+      `${what}: the ${layout.entries.length} parameters need ${layout.size * 4} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`,
+    );
+  }
 }
 
 export function buildGraph(model: Module, batch: number, inputShape: readonly number[]) {
@@ -89,6 +110,9 @@ export class CompiledModel {
   ) {
     this.entries = stateEntries(graph, layout);
     for (const e of this.entries) if (e.source.kind === 'counter') this.counters.set(e.name, 0n);
+    void runtime.gpu.lost.then((error) => {
+      if (!this.destroyed) spec.onDeviceLost?.(error);
+    });
   }
 
   /** Values per sample. */
@@ -101,8 +125,10 @@ export class CompiledModel {
     return this.layout.entries.map(({ name, shape }) => ({ name, shape }));
   }
 
+  /** Every public method starts here: a destroyed model or a lost device throws. */
   protected checkUsable(what: string): void {
-    if (this.destroyed) throw new ShadergradError(`${what}: this model was destroyed`);
+    if (this.destroyed) throw new ShadergradError(`${what}: this model was destroyed (destroy() was called); compile a new one`);
+    this.runtime.checkAlive();
   }
 
   /** Every BatchNorm counts one more train-mode forward pass. */
@@ -110,17 +136,32 @@ export class CompiledModel {
     for (const [name, n] of this.counters) this.counters.set(name, n + 1n);
   }
 
+  /** Types, sizes and (for class labels) the label range of a batch, before it is written. */
   protected checkBatch(x: Float32Array, y: ArrayLike<number>, rows: number, what: string): void {
+    if (!(x instanceof Float32Array)) throw new ConfigError(`${what}: input must be a Float32Array, got ${show(x)} (convert with Float32Array.from)`);
+    const labels = usesLabels(this.spec.loss);
+    if (labels && !(y instanceof Uint32Array)) {
+      throw new ConfigError(`${what}: class labels must be a Uint32Array, got ${show(y)} (convert with Uint32Array.from(labels))`);
+    }
+    if (!labels && !(y instanceof Float32Array)) throw new ConfigError(`${what}: targets must be a Float32Array shaped like the output, got ${show(y)}`);
     const expectX = rows * this.sampleSize;
     if (x.length !== expectX) {
       throw new ShapeError(`${what}: input has ${x.length} values, expected ${rows}×${showShape(this.spec.inputShape)} = ${expectX}`);
     }
     const expectY = usesLabels(this.spec.loss) ? rows : rows * this.outputs;
     if (y.length !== expectY) throw new ShapeError(`${what}: targets have ${y.length} values, expected ${expectY}`);
+    if (labels) {
+      for (let i = 0; i < y.length; i++) {
+        if (y[i]! >= this.outputs) throw new ConfigError(`${what}: label ${y[i]} at row ${i} is not a class index in [0, ${this.outputs})`);
+      }
+    }
   }
 
   /** Compiles the forward plan that predict()/evaluate() use for `rows` rows in `mode`. */
   async prepareEvaluation(mode: 'train' | 'eval', rows: number): Promise<void> {
+    this.checkUsable('prepareEvaluation');
+    if (mode !== 'train' && mode !== 'eval') throw new ConfigError(`prepareEvaluation: mode must be 'train' or 'eval', got ${show(mode)}`);
+    integer('prepareEvaluation: rows', rows, 1);
     await this.evalRun(rows, mode);
   }
 
@@ -160,6 +201,10 @@ export class CompiledModel {
   /** Loss and accuracy over a dataset, in batches of at most evalBatchSize (one readback per plan). */
   async evaluate(data: EvaluationData): Promise<Evaluation> {
     this.checkUsable('evaluate');
+    if (typeof data !== 'object' || data === null) throw new ConfigError(`evaluate: data must be {x, y, count}, got ${show(data)}`);
+    integer('evaluate: data.count', data.count, 1);
+    if (!(data.x instanceof Float32Array)) throw new ConfigError(`evaluate: data.x must be a Float32Array, got ${show(data.x)}`);
+    if (!ArrayBuffer.isView(data.y)) throw new ConfigError(`evaluate: data.y must be a Uint32Array of labels or a Float32Array of targets, got ${show(data.y)}`);
     const perTarget = usesLabels(this.spec.loss) ? 1 : this.outputs;
     this.checkBatch(data.x.subarray(0, data.count * this.sampleSize), data.y.subarray(0, data.count * perTarget), data.count, 'evaluate');
     const chunk = Math.min(this.spec.evalBatchSize, data.count);
@@ -193,6 +238,7 @@ export class CompiledModel {
   /** The model's outputs (logits for classifiers) for `count` samples; one readback per batch. */
   async predict(x: Float32Array, count = x.length / this.sampleSize): Promise<Float32Array> {
     this.checkUsable('predict');
+    if (!(x instanceof Float32Array)) throw new ConfigError(`predict: input must be a Float32Array, got ${show(x)}`);
     const size = this.sampleSize;
     if (!Number.isInteger(count) || count < 1 || x.length < count * size) {
       throw new ShapeError(`predict: input has ${x.length} values, not a whole number of samples of ${showShape(this.spec.inputShape)}`);
@@ -266,7 +312,7 @@ export class CompiledModel {
    */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
-    await this.sync();
+    if (!this.runtime.lost) await this.sync().catch(() => undefined); // free even after a GPU error
     this.destroyed = true;
     const evalRuns = await Promise.all(this.evalRuns.values());
     const buffers = new Set<GPUBuffer>([
@@ -282,6 +328,7 @@ export class CompiledModel {
 
   /** Waits for the GPU and throws any GPU error raised so far. */
   async sync(): Promise<void> {
+    this.checkUsable('sync');
     await this.runtime.sync();
   }
 }

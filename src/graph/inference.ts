@@ -5,7 +5,9 @@ import { GpuRuntime } from '../gpu/runtime';
 import type { Module } from '../nn/module';
 import { initialArena, layoutArena } from './arena';
 import { KEYS } from './build';
-import { buildGraph, CompiledModel, createModelBuffers } from './compiled-model';
+import type { DeviceLostError } from '../gpu/errors';
+import { buildGraph, checkArenaLimits, checkModel, CompiledModel, createModelBuffers } from './compiled-model';
+import { checkInferenceOptions } from './options';
 import { normalizeLoss, type LossConfig } from './loss';
 import type { SharedBuffers } from './schedule';
 
@@ -20,6 +22,8 @@ export interface InferenceOptions {
   seed?: number;
   /** Use this runtime; default: a new one on the default device. */
   runtime?: GpuRuntime;
+  /** Called once if the device is lost (see CompileOptions.onDeviceLost). */
+  onDeviceLost?: (error: DeviceLostError) => void;
 }
 
 /** A model compiled for predictions only; always in eval mode unless `mode` is set. */
@@ -31,22 +35,31 @@ export class InferenceModel extends CompiledModel {}
  * any GPU work.
  */
 export async function compileInference(model: Module, options: InferenceOptions): Promise<InferenceModel> {
+  checkModel('compileInference', model);
+  checkInferenceOptions(options);
   const evalBatchSize = options.batchSize ?? 1000;
-  if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new RangeError(`compileInference: batchSize must be ≥ 1, got ${evalBatchSize}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`compileInference: seed must be an integer in [0, 2³²), got ${seed}`);
   const loss = normalizeLoss(options.loss ?? 'crossEntropy');
   const { graph, outputs } = buildGraph(model, evalBatchSize, options.inputShape);
   const layout = layoutArena(graph.params);
 
   const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? (await GpuRuntime.create());
-  const params = runtime.createBuffer(layout.size * 4, KEYS.params);
-  runtime.write(params, initialArena(layout, graph.params, seed));
-  const shared: SharedBuffers = { params, byKey: new Map() };
-  createModelBuffers(runtime, graph, shared);
-  const inference = new InferenceModel(runtime, model, { inputShape: options.inputShape, loss, evalBatchSize }, graph, layout, shared, outputs, ownsRuntime);
-  await inference.prepareEvaluation('eval', evalBatchSize);
-  await runtime.sync();
-  return inference;
+  try {
+    return await runtime.cleanupOnError(async () => {
+      runtime.checkAlive();
+      checkArenaLimits(runtime, layout, 'compileInference');
+      const params = runtime.createBuffer(layout.size * 4, KEYS.params);
+      runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
+      const shared: SharedBuffers = { params, byKey: new Map() };
+      createModelBuffers(runtime, graph, shared);
+      const spec = { inputShape: options.inputShape, loss, evalBatchSize, onDeviceLost: options.onDeviceLost };
+      const inference = new InferenceModel(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime);
+      await inference.prepareEvaluation('eval', evalBatchSize);
+      await runtime.sync();
+      return inference;
+    });
+  } catch (error) {
+    if (ownsRuntime) runtime.destroy();
+    throw error;
+  }
 }

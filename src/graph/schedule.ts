@@ -3,6 +3,7 @@
 // makes the bind groups once; running it afterwards is a single submit.
 import type { ComputeProgram } from '../gpu/program';
 import { alignedSize, type BufferResource, type GpuRuntime, type Launch } from '../gpu/runtime';
+import { ResourceLimitError } from '../errors';
 import { planBuffers, type Lifetime } from './plan';
 
 /** Where a buffer lives. */
@@ -19,6 +20,8 @@ export type Storage =
 export interface BufferSpec {
   readonly bytes: number;
   readonly storage: Storage;
+  /** What the buffer holds, for errors (e.g. "2:conv2d output"). */
+  readonly what?: string;
 }
 
 export interface Call {
@@ -39,11 +42,30 @@ export class Schedule {
   readonly specs = new Map<string, BufferSpec>();
 
   /** Declares a buffer; declaring a key again must agree in size. */
-  define(key: string, bytes: number, storage: Storage): string {
+  define(key: string, bytes: number, storage: Storage, what?: string): string {
     const known = this.specs.get(key);
     if (known && known.bytes !== bytes) throw new Error(`schedule: ${key} declared with ${known.bytes} and ${bytes} bytes`);
-    if (!known) this.specs.set(key, { bytes, storage });
+    if (!known) this.specs.set(key, { bytes, storage, what });
     return key;
+  }
+
+  /**
+   * Throws a ResourceLimitError naming the buffer when one is larger than the device can
+   * bind (maxStorageBufferBindingSize, maxUniformBufferBindingSize) or create (maxBufferSize).
+   */
+  checkLimits(limits: GPUSupportedLimits, label: string): void {
+    for (const [key, { bytes, storage, what }] of this.specs) {
+      if (storage.kind === 'view') continue; // the arenas are checked where they are made
+      const uniform = 'usage' in storage && storage.usage === 'uniform';
+      const [limit, name] = uniform
+        ? [limits.maxUniformBufferBindingSize, 'maxUniformBufferBindingSize']
+        : [Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize), 'maxStorageBufferBindingSize'];
+      if (alignedSize(bytes) > limit) {
+        throw new ResourceLimitError(
+          `${label}: ${what ?? key} needs a buffer of ${bytes} bytes, over this device's ${name} of ${limit} bytes (use a smaller batch or layer)`,
+        );
+      }
+    }
   }
 
   call(program: ComputeProgram, keys: readonly string[]): void {
@@ -64,6 +86,7 @@ export interface Materialized {
 }
 
 export async function materialize(runtime: GpuRuntime, schedule: Schedule, shared: SharedBuffers, label: string): Promise<Materialized> {
+  schedule.checkLimits(runtime.device.limits, label);
   const lifetimes = new Map<string, { first: number; last: number }>();
   schedule.calls.forEach((call, position) => {
     for (const key of call.keys) {

@@ -1,5 +1,7 @@
 // compile(model, options) → Trainer: the public training API. Everything GPU-side is made
 // here once; step() only writes the batch and the per-step uniforms and submits once.
+import { ConfigError } from '../errors';
+import { integer } from '../validate';
 import { GpuRuntime } from '../gpu/runtime';
 import {
   optimizerUniform,
@@ -16,7 +18,9 @@ import type { LrSchedule } from '../optim/schedules';
 import { arenaSegments, initialArena, layoutArena, splitArena, type ArenaLayout } from './arena';
 import { buildSchedule, KEYS } from './build';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
-import { buildGraph, CompiledModel, createModelBuffers, type ModelSpec } from './compiled-model';
+import { buildGraph, checkArenaLimits, checkModel, CompiledModel, createModelBuffers, type ModelSpec } from './compiled-model';
+import { checkCompileOptions } from './options';
+import type { DeviceLostError } from '../gpu/errors';
 import type { GraphBuilder } from './ir';
 import { METRIC_CORRECT, METRIC_LOSS, METRIC_WORDS, normalizeLoss, usesLabels, type LossConfig } from './loss';
 import { MetricsRing, type TrainingMetrics } from './metrics';
@@ -42,6 +46,12 @@ export interface CompileOptions {
   evalBatchSize?: number;
   /** Use this runtime; default: a new one on the default device. */
   runtime?: GpuRuntime;
+  /**
+   * Called once if the device is lost (driver reset, GPU process crash; not for destroy()).
+   * Every later call then rejects with the DeviceLostError; continue on a new device by
+   * compiling again and restore()-ing a checkpoint().
+   */
+  onDeviceLost?: (error: DeviceLostError) => void;
 }
 
 /** Counters per training step in steady state (after the first step), plus GPU bytes held. */
@@ -59,14 +69,12 @@ export interface TrainerStats {
 
 /** Compiles a model for training on the GPU. Shape errors are thrown before any GPU work. */
 export async function compile(model: Module, options: CompileOptions): Promise<Trainer> {
+  checkModel('compile', model);
+  checkCompileOptions(options);
   const loss = normalizeLoss(options.loss);
-  const config = resolveOptimizer(options.optimizer); // validates before any GPU work
+  const config = resolveOptimizer(options.optimizer);
   const { batchSize } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`compile: batchSize must be ≥ 1, got ${batchSize}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`compile: seed must be an integer in [0, 2³²), got ${seed}`);
   const evalBatchSize = options.evalBatchSize ?? 1000;
-  if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) throw new RangeError(`compile: evalBatchSize must be ≥ 1, got ${evalBatchSize}`);
   const { graph, ends, outputs } = buildGraph(model, batchSize, options.inputShape);
   const layout = layoutArena(graph.params);
   const stateFloats = stateSlots(config) * layout.size;
@@ -89,18 +97,28 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
 
   const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? (await GpuRuntime.create());
-  if (runtime.subgroupSize !== undefined) schedule = trainSchedule(runtime.subgroupSize);
-  const params = runtime.createBuffer(layout.size * 4, KEYS.params);
-  runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
-  const grads = runtime.createBuffer(layout.size * 4, KEYS.grads);
-  const shared: SharedBuffers = { params, grads, byKey: new Map() };
-  createModelBuffers(runtime, graph, shared);
-  const train = await materialize(runtime, schedule, shared, 'train');
-  const spec = { inputShape: options.inputShape, loss, evalBatchSize };
-  const trainer = new Trainer(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime, { ...options, optimizer: config }, train);
-  await trainer.prepareEvaluation('eval', evalBatchSize);
-  await runtime.sync();
-  return trainer;
+  try {
+    return await runtime.cleanupOnError(async () => {
+      runtime.checkAlive();
+      checkArenaLimits(runtime, layout, 'compile');
+      if (runtime.subgroupSize !== undefined) schedule = trainSchedule(runtime.subgroupSize);
+      schedule.checkLimits(runtime.device.limits, 'compile');
+      const params = runtime.createBuffer(layout.size * 4, KEYS.params);
+      runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
+      const grads = runtime.createBuffer(layout.size * 4, KEYS.grads);
+      const shared: SharedBuffers = { params, grads, byKey: new Map() };
+      createModelBuffers(runtime, graph, shared);
+      const train = await materialize(runtime, schedule, shared, 'train');
+      const spec = { inputShape: options.inputShape, loss, evalBatchSize, onDeviceLost: options.onDeviceLost };
+      const trainer = new Trainer(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime, { ...options, optimizer: config }, train);
+      await trainer.prepareEvaluation('eval', evalBatchSize);
+      await runtime.sync();
+      return trainer;
+    });
+  } catch (error) {
+    if (ownsRuntime) runtime.destroy(); // nothing of a failed compile stays, its device neither
+    throw error;
+  }
 }
 
 export class Trainer extends CompiledModel {
@@ -190,6 +208,8 @@ export class Trainer extends CompiledModel {
    * for every queued batch, stale metrics); awaiting this each step keeps it a few steps ahead.
    */
   async throttle(maxInFlight = 2): Promise<void> {
+    this.checkUsable('throttle');
+    integer('throttle: maxInFlight', maxInFlight, 0);
     while (this.inFlight.length > maxInFlight) await this.inFlight.shift();
   }
 
@@ -200,6 +220,7 @@ export class Trainer extends CompiledModel {
 
   /** Starts a new averaging window (e.g. each epoch). */
   resetMetrics(): void {
+    this.checkUsable('resetMetrics');
     this.runtime.write(this.trainRun.buffers.get(KEYS.metrics)!, this.zeros);
     this.ring.reset();
     this.stepsSinceReset = 0;
@@ -208,6 +229,7 @@ export class Trainer extends CompiledModel {
 
   /** Waits for the GPU and returns exact metrics of the current window (one readback). */
   async flushMetrics(): Promise<TrainingMetrics> {
+    this.checkUsable('flushMetrics');
     const values = await this.runtime.readFloat32(this.trainRun.buffers.get(KEYS.metrics)!, METRIC_WORDS);
     const labels = usesLabels(this.spec.loss);
     return {
@@ -220,13 +242,15 @@ export class Trainer extends CompiledModel {
 
   /** Gradients of the last step, by parameter name; one readback. */
   async gradients(): Promise<Map<string, Float32Array>> {
+    this.checkUsable('gradients');
     return splitArena(this.layout, await this.runtime.readFloat32(this.shared.grads!, this.layout.size));
   }
 
   /** The global gradient norm before clipping at the last step (needs clipGradNorm); one readback. */
   async gradientNorm(): Promise<number> {
+    this.checkUsable('gradientNorm');
     const stats = this.trainRun.buffers.get(KEYS.clipStats);
-    if (!stats) throw new RangeError('gradientNorm: compile with clipGradNorm to measure the gradient norm');
+    if (!stats) throw new ConfigError('gradientNorm: compile with clipGradNorm to measure the gradient norm');
     return (await this.runtime.readFloat32(stats, 1))[0]!;
   }
 
@@ -262,6 +286,7 @@ export class Trainer extends CompiledModel {
 
   /** Counters of steps 2..n (work done inside step() only), and GPU bytes held now. */
   stats(): TrainerStats {
+    this.checkUsable('stats');
     const steps = Math.max(1, this.steps - 1);
     const s = this.steady;
     return {

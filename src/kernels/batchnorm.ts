@@ -1,5 +1,6 @@
 // Kernel descriptors for shaders/batchnorm.wgsl: BatchNorm1d/2d training forward (batch
 // statistics, running-statistics update), eval forward, and training backward.
+import { ConfigError } from '../errors';
 import kernelSource from '../../shaders/batchnorm.wgsl?raw';
 import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import { grid1d, MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
@@ -36,13 +37,13 @@ interface Dims {
 function dims(kernel: string, shape: readonly number[], perChannel: boolean): Dims {
   const text = `[${shape.join('×')}]`;
   if (shape.length < 2 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new RangeError(`${kernel}: input shape ${text} must be [N, C, ...spatial] with every dimension ≥ 1`);
+    throw new ConfigError(`${kernel}: input shape ${text} must be [N, C, ...spatial] with every dimension ≥ 1`);
   }
   const [n, c] = shape as [number, number];
   const s = shape.slice(2).reduce((a, b) => a * b, 1);
-  if (n * c * s >= 2 ** 32) throw new RangeError(`${kernel}: input shape ${text} has more than 2^32 − 1 elements`);
+  if (n * c * s >= 2 ** 32) throw new ConfigError(`${kernel}: input shape ${text} has more than 2^32 − 1 elements`);
   if (perChannel && c > MAX_WORKGROUPS_PER_DIM) {
-    throw new RangeError(`${kernel}: input shape ${text} has ${c} channels, over ${MAX_WORKGROUPS_PER_DIM} (one workgroup each)`);
+    throw new ConfigError(`${kernel}: input shape ${text} has ${c} channels, over ${MAX_WORKGROUPS_PER_DIM} (one workgroup each)`);
   }
   return { n, c, s };
 }
@@ -55,13 +56,13 @@ function program(
   const kernel = `batchnorm.${entryPoint}`;
   const { n, c, s } = dims(kernel, shape, entryPoint !== 'forward_eval');
   if (entryPoint === 'forward_train' && n * s < 2) {
-    throw new RangeError(`${kernel}: input shape [${shape.join('×')}] has 1 value per channel; training needs more than 1 (as torch)`);
+    throw new ConfigError(`${kernel}: input shape [${shape.join('×')}] has 1 value per channel; training needs more than 1 (as torch)`);
   }
   const { eps = 1e-5, momentum = 0.1, workgroupSize: wg = n * s < 4096 ? 32 : 256 } = options;
-  if (!(eps > 0)) throw new RangeError(`${kernel}: eps must be > 0, got ${eps}`);
-  if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${kernel}: momentum must be in [0, 1], got ${momentum}`);
+  if (!(eps > 0)) throw new ConfigError(`${kernel}: eps must be > 0, got ${eps}`);
+  if (!(momentum >= 0 && momentum <= 1)) throw new ConfigError(`${kernel}: momentum must be in [0, 1], got ${momentum}`);
   if (!Number.isInteger(wg) || wg < 1 || (wg & (wg - 1)) !== 0) {
-    throw new RangeError(`${kernel}: workgroup size must be a power of two, got ${wg}`);
+    throw new ConfigError(`${kernel}: workgroup size must be a power of two, got ${wg}`);
   }
   const bindings: ComputeProgram['bindings'] = {
     forward_train: ['read', 'read', 'read', 'write', 'write', 'write', 'write'] as const,

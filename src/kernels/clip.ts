@@ -1,10 +1,11 @@
 // Kernel descriptors for shaders/clip.wgsl: clipping gradients by their global L2 norm.
+import { ConfigError } from '../errors';
 import source from '../../shaders/clip.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 
 function check(kernel: string, n: number, maxNorm: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${kernel}: size must be ≥ 1, got ${n}`);
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`${kernel} (size ${n}): maxNorm must be > 0, got ${maxNorm}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${kernel}: size must be ≥ 1, got ${n}`);
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new ConfigError(`${kernel} (size ${n}): maxNorm must be > 0, got ${maxNorm}`);
 }
 
 /**
@@ -14,7 +15,7 @@ function check(kernel: string, n: number, maxNorm: number): void {
  */
 export function clipNorm(n: number, maxNorm: number, workgroupSize = 256): ComputeProgram {
   check('clipNorm', n, maxNorm);
-  if (workgroupSize & (workgroupSize - 1)) throw new RangeError(`clipNorm: workgroup size ${workgroupSize} is not a power of two`);
+  if (workgroupSize & (workgroupSize - 1)) throw new ConfigError(`clipNorm: workgroup size ${workgroupSize} is not a power of two`);
   return {
     label: 'clip.norm',
     shader: source,

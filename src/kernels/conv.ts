@@ -6,6 +6,7 @@
 //
 // The other path materializes the im2col matrix (shaders/im2col.wgsl) and runs the matmul
 // kernels on it; conv2dPath says which is used and what was measured.
+import { ConfigError } from '../errors';
 import source from '../../shaders/conv.wgsl?raw';
 import im2colSource from '../../shaders/im2col.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
@@ -74,7 +75,7 @@ export function convOutputSize(input: number, kernel: number, stride: number, pa
   return Math.floor((input + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
-/** Resolves and validates a Conv2dShape; throws RangeError naming what is wrong. */
+/** Resolves and validates a Conv2dShape; throws ConfigError naming what is wrong. */
 export function conv2dDims(shape: Conv2dShape): Conv2dDims {
   const [kh, kw] = pair(shape.kernel);
   const [sh, sw] = pair(shape.stride ?? 1);
@@ -84,18 +85,18 @@ export function conv2dDims(shape: Conv2dShape): Conv2dDims {
   const { batch: n, inChannels: cin, outChannels: cout, height: h, width: w } = shape;
   const positive = { batch: n, inChannels: cin, outChannels: cout, height: h, width: w, kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, groups };
   for (const [name, v] of Object.entries(positive)) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`conv2d: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`conv2d: ${name} must be a positive integer, got ${v}`);
   }
   for (const [name, v] of Object.entries({ paddingH: ph, paddingW: pw })) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`conv2d: ${name} must be a non-negative integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 0) throw new ConfigError(`conv2d: ${name} must be a non-negative integer, got ${v}`);
   }
   if (cin % groups !== 0 || cout % groups !== 0) {
-    throw new RangeError(`conv2d: in (${cin}) and out (${cout}) channels must both be divisible by groups (${groups})`);
+    throw new ConfigError(`conv2d: in (${cin}) and out (${cout}) channels must both be divisible by groups (${groups})`);
   }
   const oh = convOutputSize(h, kh, sh, ph, dh);
   const ow = convOutputSize(w, kw, sw, pw, dw);
   if (oh < 1 || ow < 1) {
-    throw new RangeError(
+    throw new ConfigError(
       `conv2d: kernel ${kh}×${kw} (dilation ${dh}×${dw}) is larger than the padded input ${h + 2 * ph}×${w + 2 * pw}`,
     );
   }
@@ -189,7 +190,7 @@ export function conv2dWeightGradSplits(shape: Conv2dShape): { splits: number; te
     const groups = one.workgroups[0] * one.workgroups[1] * one.workgroups[2];
     splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / groups), Math.floor(total / MIN_TERMS_PER_SPLIT)));
   }
-  if (!Number.isInteger(splits) || splits < 1) throw new RangeError(`conv2d: splits must be a positive integer, got ${splits}`);
+  if (!Number.isInteger(splits) || splits < 1) throw new ConfigError(`conv2d: splits must be a positive integer, got ${splits}`);
   // Terms per split, a multiple of 4 (the kernels' K step); the last split may be short.
   const terms = Math.ceil(Math.ceil(total / splits) / 4) * 4;
   return { splits: Math.ceil(total / terms), terms };
@@ -235,9 +236,9 @@ export const IM2COL_MAX_BYTES = 64 * 2 ** 20;
 export function conv2dPath(shape: Conv2dShape): ConvPath {
   const d = conv2dDims(shape);
   if (shape.path !== 'im2col') return 'implicit';
-  if (d.groups !== 1) throw new RangeError(`conv2d: the im2col path needs groups = 1, got ${d.groups}`);
+  if (d.groups !== 1) throw new ConfigError(`conv2d: the im2col path needs groups = 1, got ${d.groups}`);
   if (im2colFloats(d) * 4 > IM2COL_MAX_BYTES) {
-    throw new RangeError(`conv2d: the im2col matrix of ${describe(d)} needs ${im2colFloats(d) * 4} bytes, over ${IM2COL_MAX_BYTES}`);
+    throw new ConfigError(`conv2d: the im2col matrix of ${describe(d)} needs ${im2colFloats(d) * 4} bytes, over ${IM2COL_MAX_BYTES}`);
   }
   return 'im2col';
 }
@@ -249,9 +250,9 @@ export function im2colFloats(d: Conv2dDims): number {
 
 function im2colProgram(shape: Conv2dShape, entryPoint: 'im2col' | 'col2im'): ComputeProgram {
   const d = conv2dDims(shape);
-  if (d.groups !== 1) throw new RangeError(`conv2d: ${entryPoint} handles groups = 1, got ${d.groups}`);
+  if (d.groups !== 1) throw new ConfigError(`conv2d: ${entryPoint} handles groups = 1, got ${d.groups}`);
   const count = entryPoint === 'im2col' ? im2colFloats(d) : d.n * d.cin * d.h * d.w;
-  if (count >= 2 ** 32) throw new RangeError(`conv2d: ${describe(d)} needs ${count} ${entryPoint} values, over 2^32 − 1`);
+  if (count >= 2 ** 32) throw new ConfigError(`conv2d: ${describe(d)} needs ${count} ${entryPoint} values, over 2^32 − 1`);
   const wg = 256;
   return {
     label: `conv2d.${entryPoint}`,

@@ -1,5 +1,6 @@
 // Kernel descriptors for shaders/dropout.wgsl: inverted dropout forward and backward with
 // a counter-based mask (Philox-2x32-10 of seed, step and element index; no mask buffer).
+import { ConfigError } from '../errors';
 import source from '../../shaders/dropout.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 
@@ -16,10 +17,10 @@ const U32_RANGE = 2 ** 32;
 
 function program(n: number, p: number, entryPoint: 'forward' | 'backward', options: DropoutOptions): ComputeProgram {
   const offset = options.offset ?? 0;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`dropout: size must be ≥ 1, got ${n}`);
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`dropout: size must be ≥ 1, got ${n}`);
+  if (!(p >= 0 && p <= 1)) throw new ConfigError(`dropout: p must be in [0, 1], got ${p}`);
   if (!Number.isInteger(offset) || offset < 0 || offset + n > U32_RANGE) {
-    throw new RangeError(`dropout: counters [${offset}, ${offset + n}) of size ${n} do not fit in u32`);
+    throw new ConfigError(`dropout: counters [${offset}, ${offset + n}) of size ${n} do not fit in u32`);
   }
   const wg = options.workgroupSize ?? 256;
   return {
@@ -58,7 +59,7 @@ export function dropoutBackward(n: number, p: number, options: DropoutOptions = 
 /** The 16-byte rng uniform (seed, step as u32): write a new step to draw a new mask. */
 export function dropoutUniforms(seed: number, step: number, out = new Uint32Array(4)): Uint32Array {
   for (const [name, v] of [['seed', seed], ['step', step]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v >= U32_RANGE) throw new RangeError(`dropout: ${name} must be a u32, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v >= U32_RANGE) throw new ConfigError(`dropout: ${name} must be a u32, got ${v}`);
   }
   out.set([seed, step, 0, 0]);
   return out;

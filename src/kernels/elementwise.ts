@@ -1,6 +1,7 @@
 // Kernel descriptors for shaders/elementwise.wgsl (after shaders/activation.wgsl): activation
 // forward and backward, and the flat binary/linear ops (add, multiply, scale, accumulate,
 // bias add).
+import { ConfigError } from '../errors';
 import activationSource from '../../shaders/activation.wgsl?raw';
 import elementwiseSource from '../../shaders/elementwise.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
@@ -38,7 +39,7 @@ function program(
   entryPoint: 'forward' | 'backward',
   options: ActivationOptions,
 ): ComputeProgram {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`activation ${activation}: size must be ≥ 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`activation ${activation}: size must be ≥ 1, got ${n}`);
   const wg = options.workgroupSize ?? 256;
   return {
     label: `elementwise.${activation}.${entryPoint}`,
@@ -62,7 +63,7 @@ export function activationForward(activation: Activation, n: number, options: Ac
 
 /** dx = dy ⊙ f'(x) over n values. Bindings: x, dy, dx. */
 export function activationBackward(activation: Activation, n: number, options: ActivationOptions = {}): ComputeProgram {
-  if (activation === 'step') throw new RangeError('activation step has no useful gradient (it is 0 almost everywhere)');
+  if (activation === 'step') throw new ConfigError('activation step has no useful gradient (it is 0 almost everywhere)');
   return program(activation, n, 'backward', options);
 }
 
@@ -79,7 +80,7 @@ function flat(
   options: FlatOptions,
   constants: Record<string, number> = {},
 ): ComputeProgram {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${kernel}: size must be ≥ 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${kernel}: size must be ≥ 1, got ${n}`);
   const wg = options.workgroupSize ?? 256;
   return {
     label: `elementwise.${kernel}`,
@@ -103,7 +104,7 @@ export function multiply(n: number, options: FlatOptions = {}): ComputeProgram {
 
 /** y = α·x over n values (α baked into the pipeline). Bindings: x (read, f32 [n]), y (write, f32 [n]). */
 export function scale(n: number, alpha: number, options: FlatOptions = {}): ComputeProgram {
-  if (!Number.isFinite(alpha)) throw new RangeError(`scale: α must be finite, got ${alpha}`);
+  if (!Number.isFinite(alpha)) throw new ConfigError(`scale: α must be finite, got ${alpha}`);
   return flat('scale', 'scale', n, ['read', 'write'], options, { SCALE: alpha });
 }
 
@@ -113,7 +114,7 @@ export function scale(n: number, alpha: number, options: FlatOptions = {}): Comp
  */
 export function accumulate(n: number, options: FlatOptions & { alpha?: number } = {}): ComputeProgram {
   const alpha = options.alpha ?? 1;
-  if (!Number.isFinite(alpha)) throw new RangeError(`accumulate: α must be finite, got ${alpha}`);
+  if (!Number.isFinite(alpha)) throw new ConfigError(`accumulate: α must be finite, got ${alpha}`);
   return flat('accumulate', 'accumulate', n, ['read', 'write'], options, { SCALE: alpha });
 }
 
@@ -126,7 +127,7 @@ export function accumulate(n: number, options: FlatOptions & { alpha?: number } 
 export function biasAdd(outer: number, channels: number, inner = 1, options: FlatOptions = {}): ComputeProgram {
   const dims = [outer, channels, inner];
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new RangeError(`biasAdd: [outer, channels, inner] = [${dims.join(', ')}] must be positive integers`);
+    throw new ConfigError(`biasAdd: [outer, channels, inner] = [${dims.join(', ')}] must be positive integers`);
   }
   const n = outer * channels * inner;
   return flat('biasAdd', 'bias_add', n, ['read', 'read', 'write'], options, { CHANNELS: channels, INNER: inner });

@@ -2,6 +2,7 @@
 // and Gaussian NLL, forward and backward (torch.nn semantics). Forward kernels write terms
 // already divided for the reduction, so their plain sum (done elsewhere) is the loss; backward
 // kernels write the gradient of that reduced loss (dL/dloss = 1: a loss is the graph's root).
+import { ConfigError } from '../errors';
 import source from '../../shaders/losses.wgsl?raw';
 import { grid1d, type BindingKind, type ComputeProgram } from '../gpu/program';
 
@@ -32,11 +33,11 @@ export interface GaussianNllOptions extends LossOptions {
 export function reductionDivisor(kernel: string, reduction: Reduction = 'mean', count: number): number {
   if (reduction === 'mean') return count;
   if (reduction === 'sum') return 1;
-  throw new RangeError(`${kernel}: reduction must be 'mean' or 'sum', got ${String(reduction)}`);
+  throw new ConfigError(`${kernel}: reduction must be 'mean' or 'sum', got ${String(reduction)}`);
 }
 
 function checkSize(kernel: string, what: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${kernel}: ${what} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${kernel}: ${what} must be a positive integer, got ${v}`);
 }
 
 function program(
@@ -62,7 +63,7 @@ function elementwise(loss: Loss, n: number, entryPoint: string, bindings: Bindin
   const kernel = `${loss}.${entryPoint}`;
   checkSize(kernel, 'size', n);
   if (loss === 'sse' && options.reduction !== undefined && options.reduction !== 'sum') {
-    throw new RangeError(`${kernel} (size ${n}): sse is a sum; use mse for reduction '${options.reduction}'`);
+    throw new ConfigError(`${kernel} (size ${n}): sse is a sum; use mse for reduction '${options.reduction}'`);
   }
   const divisor = loss === 'sse' ? 1 : reductionDivisor(kernel, options.reduction, n);
   return program(kernel, entryPoint, bindings, n, options, { N: n, OP: LOSSES[loss], DIVISOR: divisor });
@@ -116,7 +117,7 @@ function gaussian(entryPoint: string, n: number, options: GaussianNllOptions, bi
   const kernel = `gaussianNll.${entryPoint.replace('gaussian_nll_', '')}`;
   checkSize(kernel, 'size', n);
   const eps = options.eps ?? 1e-6;
-  if (!(eps > 0)) throw new RangeError(`${kernel} (size ${n}): eps must be positive, got ${eps}`);
+  if (!(eps > 0)) throw new ConfigError(`${kernel} (size ${n}): eps must be positive, got ${eps}`);
   const divisor = reductionDivisor(kernel, options.reduction, n);
   return program(kernel, entryPoint, bindings, n, options, { N: n, DIVISOR: divisor, VAR_EPS: eps });
 }

@@ -3,6 +3,7 @@
 // kernel (shaders/matmul_subgroup.wgsl) for devices with the `subgroups` feature; both after
 // shaders/activation.wgsl, an operand file (shaders/matmul_operands.wgsl for stored
 // matrices; shaders/conv.wgsl reads them through im2col) and shaders/matmul_store.wgsl.
+import { ConfigError } from '../errors';
 import operands from '../../shaders/matmul_operands.wgsl?raw';
 import registerKernel from '../../shaders/matmul.wgsl?raw';
 import store from '../../shaders/matmul_store.wgsl?raw';
@@ -81,7 +82,7 @@ function checkTile({ rows, cols, workgroup: [wx, wy] }: MatmulTile): void {
   const ok =
     (rows === 4 || rows === 8) && (cols === 4 || cols === 8) &&
     Number.isInteger(wx) && Number.isInteger(wy) && wx >= 1 && wy >= 1 && wx * wy <= 256;
-  if (!ok) throw new RangeError(`matmul: unsupported tile ${rows}×${cols} with workgroup ${wx}×${wy}`);
+  if (!ok) throw new ConfigError(`matmul: unsupported tile ${rows}×${cols} with workgroup ${wx}×${wy}`);
 }
 
 /**
@@ -101,11 +102,11 @@ export function matmul(shape: MatmulShape): ComputeProgram {
   const tile = shape.tile ?? DEFAULT_MATMUL_TILE;
   for (const [name, dims] of [['A', a], ['B', b]] as const) {
     if (dims.length !== 2 && dims.length !== 3) {
-      throw new RangeError(`matmul: ${name} must be 2-D or 3-D (batched), got shape [${dims.join(', ')}]`);
+      throw new ConfigError(`matmul: ${name} must be 2-D or 3-D (batched), got shape [${dims.join(', ')}]`);
     }
   }
   if (![...a, ...b].every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new RangeError(`matmul: every dimension must be a positive integer, got A ${fmt(a)} and B ${fmt(b)}`);
+    throw new ConfigError(`matmul: every dimension must be a positive integer, got A ${fmt(a)} and B ${fmt(b)}`);
   }
   const [ar, ac] = a.slice(-2) as [number, number];
   const [br, bc] = b.slice(-2) as [number, number];
@@ -114,14 +115,14 @@ export function matmul(shape: MatmulShape): ComputeProgram {
   if (k !== kb) {
     const op = (name: string, dims: readonly number[], t: boolean, r: number, c: number) =>
       `${name} is ${fmt(dims)}${t ? ` (transposed: ${r}×${c})` : ''}`;
-    throw new RangeError(
+    throw new ConfigError(
       `matmul: ${op('A', a, transposeA, m, k)} but ${op('B', b, transposeB, kb, n)} (inner dimensions differ)`,
     );
   }
   const batchA = a.length === 3 ? a[0]! : 0;
   const batchB = b.length === 3 ? b[0]! : 0;
   if (batchA && batchB && batchA !== batchB) {
-    throw new RangeError(`matmul: A is ${fmt(a)} and B is ${fmt(b)} (batch sizes differ)`);
+    throw new ConfigError(`matmul: A is ${fmt(a)} and B is ${fmt(b)} (batch sizes differ)`);
   }
   const batch = Math.max(batchA, batchB, 1);
   return gemm(
@@ -209,12 +210,12 @@ export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
   const { m, n, batch, tile, activation } = shape;
   const lanes = shape.subgroupSize;
   if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1 && lanes <= 256)) {
-    throw new RangeError(`${operands.family}: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
+    throw new ConfigError(`${operands.family}: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
   }
   if (lanes === undefined) checkTile(tile);
   const limit = shape.maxRowBlocks ?? SUBGROUP_ROW_BLOCKS;
   if (!(Number.isInteger(limit) && limit >= 1 && limit <= SUBGROUP_ROW_BLOCKS_MAX)) {
-    throw new RangeError(`${operands.family}: maxRowBlocks must be an integer in 1 ..= ${SUBGROUP_ROW_BLOCKS_MAX}, got ${limit}`);
+    throw new ConfigError(`${operands.family}: maxRowBlocks must be an integer in 1 ..= ${SUBGROUP_ROW_BLOCKS_MAX}, got ${limit}`);
   }
   const rowBlocks = lanes === undefined ? 0 : subgroupRowBlocks(m, lanes, limit);
   const [wx, wy] = tile.workgroup;
@@ -223,7 +224,7 @@ export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
       ? [Math.ceil(n / (tile.cols * wx)), Math.ceil(m / (tile.rows * wy)), batch]
       : [Math.ceil(n / (4 * lanes)), Math.ceil(m / (4 * rowBlocks)), batch];
   if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) {
-    throw new RangeError(`${operands.family}: ${operands.what} needs ${workgroups.join('×')} workgroups, over the per-dimension limit`);
+    throw new ConfigError(`${operands.family}: ${operands.what} needs ${workgroups.join('×')} workgroups, over the per-dimension limit`);
   }
   const kernel: Record<string, number> =
     lanes === undefined

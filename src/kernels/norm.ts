@@ -1,6 +1,7 @@
 // Kernel descriptors for shaders/norm.wgsl: LayerNorm and GroupNorm (InstanceNorm2d is
 // GroupNorm with one channel per group) forward, input gradient, and the γ/β gradients (a
 // separate pass that sums over rows).
+import { ConfigError } from '../errors';
 import kernelSource from '../../shaders/norm.wgsl?raw';
 import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
@@ -43,17 +44,17 @@ function program(
   const family = grouping.groups === 1 && grouping.spatial === 1 ? 'layernorm' : 'groupnorm';
   const kernel = `${family}.${entryPoint}`;
   if (!Number.isInteger(rows) || !Number.isInteger(features) || rows < 1 || features < 1) {
-    throw new RangeError(`${kernel}: input ${rows}×${features} must have at least 1 row and 1 feature`);
+    throw new ConfigError(`${kernel}: input ${rows}×${features} must have at least 1 row and 1 feature`);
   }
-  if (rows * features >= 2 ** 32) throw new RangeError(`${kernel}: input ${rows}×${features} has more than 2^32 − 1 elements`);
+  if (rows * features >= 2 ** 32) throw new ConfigError(`${kernel}: input ${rows}×${features} has more than 2^32 − 1 elements`);
   const { eps = 1e-5 } = options;
-  if (!(eps > 0)) throw new RangeError(`${kernel}: eps must be > 0, got ${eps}`);
+  if (!(eps > 0)) throw new ConfigError(`${kernel}: eps must be > 0, got ${eps}`);
   const perFeature = entryPoint === 'backward_params';
   const perChannel = entryPoint === 'backward_channels';
   const terms = perChannel ? (rows / grouping.groups) * grouping.spatial : features;
   const wg = options.workgroupSize ?? (perFeature ? 64 : Math.min(256, 2 ** Math.ceil(Math.log2(terms))));
   if (!Number.isInteger(wg) || wg < 1 || (wg & (wg - 1)) !== 0) {
-    throw new RangeError(`${kernel}: workgroup size must be a power of two, got ${wg}`);
+    throw new ConfigError(`${kernel}: workgroup size must be a power of two, got ${wg}`);
   }
   return {
     label: kernel,
@@ -108,9 +109,9 @@ export interface GroupNormShape {
 function grouped(entryPoint: EntryPoint, shape: GroupNormShape, options: LayerNormOptions): ComputeProgram {
   const { batch, channels, groups, spatial } = shape;
   for (const [name, v] of Object.entries(shape)) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`groupnorm: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`groupnorm: ${name} must be a positive integer, got ${v}`);
   }
-  if (channels % groups !== 0) throw new RangeError(`groupnorm: ${channels} channels are not divisible into ${groups} groups`);
+  if (channels % groups !== 0) throw new ConfigError(`groupnorm: ${channels} channels are not divisible into ${groups} groups`);
   return program(entryPoint, batch * groups, (channels / groups) * spatial, options, { groups, spatial });
 }
 

@@ -1,5 +1,7 @@
 // Kernel descriptor for shaders/optim.wgsl: one fused torch.optim update over the whole
 // parameter arena, plus the bytes of its segment table and per-step uniform.
+import { ConfigError } from '../errors';
+import { boolean, fail as invalid, finiteNumber, knownKeys } from '../validate';
 import source from '../../shaders/optim.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 
@@ -39,15 +41,29 @@ export const OPTIMIZER_DEFAULTS: { readonly [K in OptimizerKind]: Readonly<Optim
 /** Codes of the OPT override constant in the WGSL file (AdamW is ADAM + DECOUPLED). */
 const OPT = { sgd: 0, adagrad: 1, adadelta: 2, rmsprop: 3, adam: 4, adamw: 4 } as const;
 
-/** Fills torch's defaults in and checks every value as torch does (RangeError naming it). */
+/** Fills torch's defaults in and checks every value as torch does (ConfigError naming it). */
 export function resolveOptimizer(config: OptimizerConfig): ResolvedOptimizer {
+  const kinds = Object.keys(OPTIMIZER_DEFAULTS);
+  const kind = (config as { kind?: unknown } | null)?.kind;
+  if (typeof config !== 'object' || config === null || typeof kind !== 'string' || !kinds.includes(kind)) {
+    invalid('optimizer', config, `{kind: ${kinds.map((k) => `'${k}'`).join(' | ')}, …} (e.g. adam({ lr: 1e-3 }))`);
+  }
   const defaults: Record<string, unknown> = OPTIMIZER_DEFAULTS[config.kind];
-  if (!defaults) throw new RangeError(`optim: unknown optimizer ${String(config.kind)}`);
   const given = config as Record<string, unknown>;
+  knownKeys(`optim ${config.kind}`, given, ['kind', ...Object.keys(defaults)]);
+  for (const [key, value] of Object.entries(given)) {
+    if (key === 'kind' || value === undefined) continue;
+    const what = `optim ${config.kind}: ${key}`;
+    if (typeof defaults[key] === 'boolean') boolean(what, value);
+    else if (key === 'betas') {
+      if (!Array.isArray(value) || value.length !== 2) invalid(what, value, 'a pair [β1, β2]');
+      (value as unknown[]).forEach((b, k) => finiteNumber(`${what}[${k}]`, b));
+    } else finiteNumber(what, value); // finite in float32 too: lr 1e39 would become Infinity
+  }
   const c = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, given[k] ?? v]));
   const r = { kind: config.kind, ...c } as ResolvedOptimizer;
   const fail = (name: string, value: unknown, rule: string) => {
-    throw new RangeError(`optim ${r.kind}: ${name} must be ${rule}, got ${String(value)}`);
+    throw new ConfigError(`optim ${r.kind}: ${name} must be ${rule}, got ${String(value)}`);
   };
   const atLeast0 = (name: string, v: number) => (Number.isFinite(v) && v >= 0) || fail(name, v, 'finite and ≥ 0');
   atLeast0('lr', r.lr);
@@ -123,13 +139,13 @@ export const SEGMENT_BLOCK = 256;
  * overlap; gaps between them (alignment padding) are left untouched by the update.
  */
 export function segmentTable(segments: readonly ArenaSegment[], arenaSize: number): Uint32Array {
-  if (segments.length === 0) throw new RangeError('optim segments: need at least one segment');
+  if (segments.length === 0) throw new ConfigError('optim segments: need at least one segment');
   const blocks = Math.ceil(arenaSize / SEGMENT_BLOCK) + 1;
   const table = new Uint32Array(3 * segments.length + blocks);
   let end = 0;
   segments.forEach(({ start, length, noDecay }, k) => {
     if (!Number.isInteger(start) || !Number.isInteger(length) || length < 1 || start < end || start + length > arenaSize) {
-      throw new RangeError(
+      throw new ConfigError(
         `optim segments: segment ${k} (start ${start}, length ${length}) must have length ≥ 1, start at or after ` +
           `${end} (the end of the previous segment) and end within the arena of ${arenaSize}`,
       );
@@ -170,11 +186,11 @@ export function optimizerUniform(config: OptimizerConfig, now: OptimizerStep, ou
   const r = resolveOptimizer(config);
   const { step, gradScale = 1 } = now;
   const lr = now.lr ?? r.lr;
-  if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`optim ${r.kind}: lr must be finite and ≥ 0, got ${lr}`);
+  if (!(Number.isFinite(Math.fround(lr)) && lr >= 0)) throw new ConfigError(`optim ${r.kind}: lr must be finite (in float32) and ≥ 0, got ${lr}`);
   if (!Number.isInteger(step) || step < 1 || step > 0xffffffff) {
-    throw new RangeError(`optim ${r.kind}: step must be an integer ≥ 1, got ${step}`);
+    throw new ConfigError(`optim ${r.kind}: step must be an integer ≥ 1, got ${step}`);
   }
-  if (!Number.isFinite(gradScale)) throw new RangeError(`optim ${r.kind}: gradScale must be finite, got ${gradScale}`);
+  if (!Number.isFinite(gradScale)) throw new ConfigError(`optim ${r.kind}: gradScale must be finite, got ${gradScale}`);
   const adam = r.kind === 'adam' || r.kind === 'adamw';
   out[0] = r.kind === 'adagrad' ? lr / (1 + (step - 1) * r.lrDecay) : lr;
   out[1] = gradScale;
@@ -228,10 +244,10 @@ export function optimizerUpdate(
 ): ComputeProgram {
   const r = resolveOptimizer(config);
   if (!Number.isInteger(arenaSize) || arenaSize < 1 || !Number.isInteger(segmentCount) || segmentCount < 1) {
-    throw new RangeError(`optim ${r.kind}: arena size and segment count must be ≥ 1, got ${arenaSize} and ${segmentCount}`);
+    throw new ConfigError(`optim ${r.kind}: arena size and segment count must be ≥ 1, got ${arenaSize} and ${segmentCount}`);
   }
   if (Math.max(1, stateSlots(r)) * arenaSize > 0xffffffff) {
-    throw new RangeError(`optim ${r.kind}: state of ${stateSlots(r)}×${arenaSize} floats overflows u32 indexing`);
+    throw new ConfigError(`optim ${r.kind}: state of ${stateSlots(r)}×${arenaSize} floats overflows u32 indexing`);
   }
   const wg = options.workgroupSize ?? 256;
   return {

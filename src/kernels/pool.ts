@@ -1,6 +1,7 @@
 // Kernel descriptors for shaders/pool.wgsl: max pooling (values and argmax positions, and
 // the gradient routed to them), average pooling (torch's count_include_pad) and adaptive
 // average pooling (global average pooling at output 1×1), forward and backward.
+import { ConfigError } from '../errors';
 import source from '../../shaders/pool.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 import { convOutputSize, pair, type Pair } from './conv';
@@ -44,7 +45,7 @@ export interface Pool2dDims {
 
 function checkPositive(kernel: string, values: Record<string, number>, min = 1): void {
   for (const [name, v] of Object.entries(values)) {
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`${kernel}: ${name} must be an integer ≥ ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`${kernel}: ${name} must be an integer ≥ ${min}, got ${v}`);
   }
 }
 
@@ -57,12 +58,12 @@ export function pool2dDims(kernel: string, shape: Pool2dShape): Pool2dDims {
   checkPositive(kernel, { batch, channels, height: h, width: w, kernelH: kh, kernelW: kw, strideH: sh, strideW: sw });
   checkPositive(kernel, { paddingH: ph, paddingW: pw }, 0);
   if (2 * ph > kh || 2 * pw > kw) {
-    throw new RangeError(`${kernel}: padding ${ph}×${pw} must be at most half the kernel ${kh}×${kw}`);
+    throw new ConfigError(`${kernel}: padding ${ph}×${pw} must be at most half the kernel ${kh}×${kw}`);
   }
   const oh = convOutputSize(h, kh, sh, ph, 1);
   const ow = convOutputSize(w, kw, sw, pw, 1);
   if (oh < 1 || ow < 1) {
-    throw new RangeError(`${kernel}: kernel ${kh}×${kw} is larger than the padded input ${h + 2 * ph}×${w + 2 * pw}`);
+    throw new ConfigError(`${kernel}: kernel ${kh}×${kw} is larger than the padded input ${h + 2 * ph}×${w + 2 * pw}`);
   }
   return { nc: batch * channels, h, w, kh, kw, sh, sw, ph, pw, oh, ow };
 }
@@ -84,7 +85,7 @@ function program(
 ): ComputeProgram {
   const wg = 256;
   const count = d.nc * (perInput ? d.h * d.w : d.oh * d.ow);
-  if (count >= 2 ** 32) throw new RangeError(`${label}: ${count} values exceed 2^32 − 1`);
+  if (count >= 2 ** 32) throw new ConfigError(`${label}: ${count} values exceed 2^32 − 1`);
   return {
     label,
     shader: source,

@@ -5,6 +5,7 @@
 // of 64, then a pairwise tree joins the threads. For L terms over a workgroup of W threads
 // the rounding error stays within about (64 + L/(64·W) + log2 W)·2⁻²⁴·Σ|x|, far below the
 // L·2⁻²⁴·Σ|x| of a running f32 sum.
+import { ConfigError } from '../errors';
 import source from '../../shaders/reduce.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 
@@ -27,7 +28,7 @@ export interface SlotOptions extends ReduceOptions {
 
 function positive(kernel: string, names: readonly string[], dims: readonly number[]): void {
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new RangeError(`${kernel}: [${names.join(', ')}] = [${dims.join(', ')}] must be positive integers`);
+    throw new ConfigError(`${kernel}: [${names.join(', ')}] = [${dims.join(', ')}] must be positive integers`);
   }
 }
 
@@ -35,18 +36,18 @@ function positive(kernel: string, names: readonly string[], dims: readonly numbe
 function workgroupSize(kernel: string, options: ReduceOptions, fallback: number): number {
   const wg = options.workgroupSize ?? Math.min(256, 2 ** Math.ceil(Math.log2(fallback)));
   if (!Number.isInteger(wg) || wg < 1 || wg > 256 || (wg & (wg - 1)) !== 0) {
-    throw new RangeError(`${kernel}: workgroup size must be a power of two ≤ 256, got ${wg}`);
+    throw new ConfigError(`${kernel}: workgroup size must be a power of two ≤ 256, got ${wg}`);
   }
   return wg;
 }
 
 function slotConstants(kernel: string, options: SlotOptions): Record<string, number> {
   if (!Number.isInteger(options.slot) || options.slot < 0) {
-    throw new RangeError(`${kernel}: slot must be a non-negative integer, got ${options.slot}`);
+    throw new ConfigError(`${kernel}: slot must be a non-negative integer, got ${options.slot}`);
   }
   const rowsSlot = options.rowsSlot;
   if (rowsSlot !== undefined && (!Number.isInteger(rowsSlot) || rowsSlot < 0 || rowsSlot === options.slot)) {
-    throw new RangeError(`${kernel}: rowsSlot must be a non-negative integer other than slot ${options.slot}, got ${rowsSlot}`);
+    throw new ConfigError(`${kernel}: rowsSlot must be a non-negative integer other than slot ${options.slot}, got ${rowsSlot}`);
   }
   return { SLOT: options.slot, ACCUMULATE: options.accumulate ? 1 : 0, ...(rowsSlot === undefined ? {} : { ROWS_SLOT: rowsSlot }) };
 }
@@ -184,7 +185,7 @@ export function argmax(rows: number, cols: number, options: ReduceOptions = {}):
  */
 export function countCorrect(rows: number, cols: number, options: SlotOptions): ComputeProgram {
   positive('countCorrect', ['rows', 'cols'], [rows, cols]);
-  if (rows >= 2 ** 24) throw new RangeError(`countCorrect: ${rows} rows exceed the exact f32 count 2^24`);
+  if (rows >= 2 ** 24) throw new ConfigError(`countCorrect: ${rows} rows exceed the exact f32 count 2^24`);
   const wg = workgroupSize('countCorrect', options, rows);
   return {
     label: 'reduce.countCorrect',

@@ -1,5 +1,6 @@
 // Kernel descriptors for shaders/softmax_xent.wgsl: softmax / log-softmax forward and backward
 // over rows of [N, C], and cross-entropy fused with its gradient (torch.nn.functional semantics).
+import { ConfigError } from '../errors';
 import source from '../../shaders/softmax_xent.wgsl?raw';
 import { grid1d, type BindingKind, type ComputeProgram } from '../gpu/program';
 import { reductionDivisor, type Reduction } from './losses';
@@ -46,15 +47,15 @@ function program(
 ): ComputeProgram {
   const shape = `${n}×${c}`;
   if (!Number.isInteger(n) || !Number.isInteger(c) || n < 1 || c < 1) {
-    throw new RangeError(`${name}: rows×classes must be positive integers, got ${shape}`);
+    throw new ConfigError(`${name}: rows×classes must be positive integers, got ${shape}`);
   }
   const wg = options.workgroupSize ?? 64;
   const t = options.threadsPerRow ?? (c < 128 ? 1 : 32);
   if (!isPowerOfTwo(wg) || wg > 256) {
-    throw new RangeError(`${name} (${shape}): workgroupSize must be a power of two ≤ 256, got ${wg}`);
+    throw new ConfigError(`${name} (${shape}): workgroupSize must be a power of two ≤ 256, got ${wg}`);
   }
   if (!isPowerOfTwo(t) || t > wg) {
-    throw new RangeError(`${name} (${shape}): threadsPerRow must be a power of two ≤ ${wg}, got ${t}`);
+    throw new ConfigError(`${name} (${shape}): threadsPerRow must be a power of two ≤ ${wg}, got ${t}`);
   }
   return {
     label: `softmax_xent.${entryPoint}`,
@@ -94,9 +95,9 @@ export function logSoftmaxBackward(n: number, c: number, options: RowOptions = {
 
 function crossEntropy(name: string, entryPoint: EntryPoint, n: number, c: number, options: CrossEntropyOptions) {
   const smoothing = options.labelSmoothing ?? 0;
-  if (c < 2) throw new RangeError(`${name}: logits are ${n}×${c}; cross-entropy needs at least 2 classes`);
+  if (c < 2) throw new ConfigError(`${name}: logits are ${n}×${c}; cross-entropy needs at least 2 classes`);
   if (!(smoothing >= 0 && smoothing <= 1)) {
-    throw new RangeError(`${name} (${n}×${c}): labelSmoothing must lie in [0, 1], got ${smoothing}`);
+    throw new ConfigError(`${name} (${n}×${c}): labelSmoothing must lie in [0, 1], got ${smoothing}`);
   }
   const divisor = reductionDivisor(name, options.reduction, n);
   return program(name, entryPoint, n, c, options, { SMOOTHING: smoothing, DIVISOR: divisor });

@@ -1,7 +1,9 @@
 // The layers of an MLP: Linear, Flatten, activations, Dropout (normalization layers: ./norm.ts;
 // convolution and pooling: ./conv.ts).
+import { ConfigError } from '../errors';
 import { ShapeError, showShape, sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
-import type { Activation } from '../kernels/elementwise';
+import { ACTIVATIONS, type Activation } from '../kernels/elementwise';
+import { boolean, finiteNumber, integer, show } from '../validate';
 import type { Initializer } from './init';
 import type { Module } from './module';
 
@@ -12,7 +14,11 @@ export class Linear implements Module {
     readonly inFeatures: number,
     readonly outFeatures: number,
     readonly options: { bias?: boolean; weightInit?: Initializer; biasInit?: Initializer } = {},
-  ) {}
+  ) {
+    integer('Linear: inFeatures', inFeatures, 1);
+    integer('Linear: outFeatures', outFeatures, 1);
+    if (options.bias !== undefined) boolean('Linear: bias', options.bias);
+  }
 
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     const shape = graph.shape(x);
@@ -53,6 +59,10 @@ export class ActivationLayer implements Module {
     readonly activation: Activation,
     readonly alpha?: number,
   ) {
+    if (!Object.hasOwn(ACTIVATIONS, activation)) {
+      throw new ConfigError(`activation must be one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${show(activation)}`);
+    }
+    if (alpha !== undefined) finiteNumber(`${activation}: ${activation === 'leakyRelu' ? 'negativeSlope' : 'alpha'}`, alpha);
     this.type = activation;
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
@@ -75,7 +85,7 @@ export const ELU = (alpha = 1) => new ActivationLayer('elu', alpha);
 export class Dropout implements Module {
   readonly type = 'Dropout';
   constructor(readonly p = 0.5) {
-    if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout: p must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p < 1)) throw new ConfigError(`Dropout: p must be in [0, 1), got ${p}`);
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     return graph.op('dropout', path, [x], graph.shape(x), { p: this.p });

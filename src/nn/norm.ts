@@ -2,6 +2,7 @@
 // names, defaults and statistics).
 import { ShapeError, sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
 import { expectShape, type Module } from './module';
+import { finiteNumber, integer } from '../validate';
 
 /** torch.nn.BatchNorm1d over [N, C] (or [N, C, L]); γ = 1, β = 0, momentum 0.1, eps 1e-5. */
 export class BatchNorm implements Module {
@@ -11,6 +12,9 @@ export class BatchNorm implements Module {
     readonly options: { eps?: number; momentum?: number; spatialDims?: 0 | 1 | 2 } = {},
   ) {
     this.type = options.spatialDims === 2 ? 'BatchNorm2d' : 'BatchNorm1d';
+    integer(`${this.type}: channels`, channels, 1);
+    if (options.eps !== undefined) finiteNumber(`${this.type}: eps`, options.eps, Number.MIN_VALUE);
+    if (options.momentum !== undefined) finiteNumber(`${this.type}: momentum`, options.momentum, 0, 1);
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     const shape = graph.shape(x);
@@ -43,7 +47,10 @@ export class LayerNorm implements Module {
   constructor(
     readonly features: number,
     readonly eps = 1e-5,
-  ) {}
+  ) {
+    integer('LayerNorm: features', features, 1);
+    finiteNumber('LayerNorm: eps', eps, Number.MIN_VALUE);
+  }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     const shape = graph.shape(x);
     expectShape(shape.length === 2 && shape[1] === this.features, this.type, path, `[N, ${this.features}]`, shape);

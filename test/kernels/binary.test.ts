@@ -1,6 +1,7 @@
 // Flat binary/linear elementwise kernels (add, multiply, scale, accumulate, bias add)
 // against the float64 reference.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors';
 import { accumulate, add, biasAdd, multiply, scale } from '../../src/kernels/elementwise';
 import { centralDifference, expectClose } from '../helpers/compare';
 import { runProgram, testRuntime } from '../helpers/gpu';
@@ -88,7 +89,7 @@ describe('binary elementwise kernels', () => {
   });
 
   it('rejects empty sizes, bad shapes and non-finite factors', () => {
-    expect(() => add(0)).toThrow(RangeError);
+    expect(() => add(0)).toThrow(ConfigError);
     expect(() => multiply(1.5)).toThrow(/multiply: size must be ≥ 1, got 1.5/);
     expect(() => scale(4, NaN)).toThrow(/scale: α must be finite/);
     expect(() => accumulate(4, { alpha: Infinity })).toThrow(/accumulate: α must be finite/);

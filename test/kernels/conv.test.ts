@@ -3,6 +3,7 @@
 // kernel bodies (subgroup-broadcast and register-tiled); shape errors; and the reference's
 // gradients against central finite differences.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors';
 import {
   conv2dDims,
   conv2dForward,
@@ -123,7 +124,7 @@ describe('conv2d shapes', () => {
   it('rejects a kernel larger than the padded input, in every pass', () => {
     const tooBig = { ...base, kernel: 6, padding: 0 };
     for (const make of [conv2dForward, conv2dInputGrad, conv2dWeightGrad]) {
-      expect(() => make(tooBig)).toThrow(RangeError);
+      expect(() => make(tooBig)).toThrow(ConfigError);
     }
     expect(() => conv2dForward(tooBig)).toThrow(/kernel 6×6 \(dilation 1×1\) is larger than the padded input 4×4/);
     // 3 taps at dilation 2 span 5 rows: larger than 4 unless padded.
@@ -133,9 +134,9 @@ describe('conv2d shapes', () => {
   });
 
   it('rejects channels not divisible by groups, bad sizes and bad splits', () => {
-    expect(() => conv2dForward({ ...base, groups: 3 })).toThrow(new RangeError('conv2d: in (4) and out (6) channels must both be divisible by groups (3)'));
+    expect(() => conv2dForward({ ...base, groups: 3 })).toThrow(new ConfigError('conv2d: in (4) and out (6) channels must both be divisible by groups (3)'));
     expect(() => conv2dInputGrad({ ...base, groups: 4 })).toThrow(/in \(4\) and out \(6\) channels must both be divisible by groups \(4\)/);
-    expect(() => conv2dWeightGrad({ ...base, inChannels: 3, groups: 2 })).toThrow(RangeError);
+    expect(() => conv2dWeightGrad({ ...base, inChannels: 3, groups: 2 })).toThrow(ConfigError);
     expect(() => conv2dForward({ ...base, stride: 0 })).toThrow(/strideH must be a positive integer, got 0/);
     expect(() => conv2dForward({ ...base, padding: [0, -1] })).toThrow(/paddingW must be a non-negative integer, got -1/);
     expect(() => conv2dForward({ ...base, batch: 1.5 })).toThrow(/batch must be a positive integer/);

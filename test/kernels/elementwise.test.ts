@@ -62,6 +62,14 @@ describe('activation kernels', () => {
     expectClose(y!, Array.from(x, (v) => Math.max(v, 0)), { atol: 0, rtol: 0 }, 'relu folded grid');
   });
 
+  // torch propagates NaN through every activation (relu(nan) = nan); a max(v, 0) may return 0
+  // and hide a NaN input (found: ReLU and ELU did). Step is a threshold, not an activation torch has.
+  it.each(activations.filter((a) => a !== 'step'))('%s forward propagates NaN', async (a) => {
+    const x = Float32Array.of(NaN, 1, NaN, -1, -2, NaN, 0.5, NaN);
+    const [y] = await runProgram(activationForward(a, x.length, { alpha: alphaOf(a) }), [x, { zeros: x.length }]);
+    expect(Array.from(y!, Number.isNaN)).toEqual(Array.from(x, Number.isNaN));
+  });
+
   it('rejects an empty size and the gradient of the step function', () => {
     expect(() => activationForward('relu', 0)).toThrow(/size must be ≥ 1/);
     expect(() => activationBackward('step', 4)).toThrow(/no useful gradient/);

@@ -2,6 +2,7 @@
 // activation epilogue, batched and shared operands, tile shapes, shape errors, and the
 // gradients dA = G·op(B)ᵀ, dB = op(A)ᵀ·G computed by this same kernel.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors';
 import type { Activation } from '../../src/kernels/elementwise';
 import { DEFAULT_MATMUL_TILE, gemm, matmul, type MatmulShape, type MatmulTile } from '../../src/kernels/matmul';
 import { centralDifference, expectClose, type Tolerance } from '../helpers/compare';
@@ -231,7 +232,7 @@ describe('matmul gradients', () => {
 describe('matmul shapes', () => {
   it('names the shapes when the inner dimensions differ', () => {
     expect(() => matmul({ a: [3, 4], b: [5, 2] })).toThrow(
-      new RangeError('matmul: A is 3×4 but B is 5×2 (inner dimensions differ)'),
+      new ConfigError('matmul: A is 3×4 but B is 5×2 (inner dimensions differ)'),
     );
     expect(() => matmul({ a: [4, 3], b: [2, 5], transposeA: true, transposeB: true })).toThrow(
       'matmul: A is 4×3 (transposed: 3×4) but B is 2×5 (transposed: 5×2) (inner dimensions differ)',
@@ -240,7 +241,7 @@ describe('matmul shapes', () => {
 
   it('rejects zero or fractional dimensions, bad ranks, batch mismatches, huge grids and bad tiles', () => {
     expect(() => matmul({ a: [0, 4], b: [4, 2] })).toThrow(/positive integer, got A 0×4 and B 4×2/);
-    expect(() => matmul({ a: [3, 4], b: [4, 2.5] })).toThrow(RangeError);
+    expect(() => matmul({ a: [3, 4], b: [4, 2.5] })).toThrow(ConfigError);
     expect(() => matmul({ a: [4], b: [4, 2] })).toThrow(/A must be 2-D or 3-D/);
     expect(() => matmul({ a: [2, 3, 4], b: [3, 4, 2] })).toThrow(/A is 2×3×4 and B is 3×4×2 \(batch sizes/);
     expect(() => matmul({ a: [5_000_000, 1], b: [1, 1] })).toThrow(/needs 1×78125×1 workgroups/);

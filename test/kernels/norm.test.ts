@@ -2,6 +2,7 @@
 // float64 reference; the reference gradients are checked by central finite differences of
 // L = Σ y ⊙ G.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors';
 import {
   groupNormBackward,
   groupNormForward,
@@ -203,7 +204,7 @@ describe('groupnorm kernels', () => {
 
   it('rejects channels not divisible by groups and non-positive sizes', () => {
     const shape = { batch: 2, channels: 6, groups: 4, spatial: 3 };
-    expect(() => groupNormForward(shape)).toThrow(new RangeError('groupnorm: 6 channels are not divisible into 4 groups'));
+    expect(() => groupNormForward(shape)).toThrow(new ConfigError('groupnorm: 6 channels are not divisible into 4 groups'));
     expect(() => groupNormBackward({ ...shape, groups: 0 })).toThrow(/groupnorm: groups must be a positive integer, got 0/);
     expect(() => groupNormParamsBackward({ ...shape, groups: 2, spatial: 1.5 })).toThrow(/spatial must be a positive integer/);
     expect(groupNormForward({ ...shape, groups: 2 }).label).toBe('groupnorm.forward');

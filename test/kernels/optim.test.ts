@@ -168,7 +168,7 @@ describe('optimizer configuration', () => {
     expect(() => resolveOptimizer({ kind: 'rmsprop', momentum: -0.1 })).toThrow(/optim rmsprop: momentum .* got -0.1/);
     expect(() => resolveOptimizer({ kind: 'adagrad', weightDecay: NaN })).toThrow(/weightDecay .* got NaN/);
     expect(() => optimizerUniform({ kind: 'sgd' }, { step: 0 })).toThrow(/step must be an integer ≥ 1, got 0/);
-    expect(() => optimizerUniform({ kind: 'sgd' }, { step: 1, lr: -0.1 })).toThrow(/lr must be finite and ≥ 0/);
+    expect(() => optimizerUniform({ kind: 'sgd' }, { step: 1, lr: -0.1 })).toThrow(/lr must be finite \(in float32\) and ≥ 0/);
     expect(optimizerUniform({ kind: 'sgd' }, { step: 1, lr: 0 })[0]).toBe(0);
     expect(() => segmentTable([], 10)).toThrow(/at least one segment/);
     expect(() => segmentTable([{ start: 0, length: 5 }, { start: 4, length: 2 }], 10)).toThrow(/segment 1 \(start 4, length 2\)/);

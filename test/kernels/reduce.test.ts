@@ -2,6 +2,7 @@
 // a convolution's partial weight gradients, sums into a metrics slot, argmax, correct counts) against the float64 reference; the reference
 // gradients of bias add and of the axis sum are checked by central finite differences.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors';
 import type { ComputeProgram } from '../../src/gpu/program';
 import { argmax, biasGradient, countCorrect, sumAxis, sumAxisBackward, sumRows, sumToSlot } from '../../src/kernels/reduce';
 import { centralDifference, expectClose } from '../helpers/compare';
@@ -225,7 +226,7 @@ describe('argmax and correct counts', () => {
 });
 
 describe('shape validation', () => {
-  it('throws RangeErrors naming the kernel and the shape', () => {
+  it('throws ConfigErrors naming the kernel and the shape', () => {
     expect(() => sumAxis(2, 0, 3)).toThrow(/sumAxis: \[outer, axis, inner\] = \[2, 0, 3\]/);
     expect(() => sumAxisBackward(1.5, 2, 3)).toThrow(/sumAxisBackward: .*\[1.5, 2, 3\]/);
     expect(() => biasGradient(4, -1)).toThrow(/biasGradient: \[outer, channels, inner\] = \[4, -1, 1\]/);

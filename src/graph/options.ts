@@ -1,0 +1,59 @@
+// Checks of compile() and compileInference() options, before any GPU work: presence, type,
+// range and unknown keys, each a ConfigError naming the option.
+import { GpuRuntime } from '../gpu/runtime';
+import { LOSSES } from '../kernels/losses';
+import { fail, finiteNumber, integer, knownKeys, optionsObject, shape } from '../validate';
+import type { LossConfig } from './loss';
+
+const LOSS_KINDS = ['crossEntropy', 'nll', ...Object.keys(LOSSES)];
+
+/** A loss given as its name or as {kind, ...}; checked and normalized. */
+export function checkLoss(what: string, loss: unknown): LossConfig {
+  const config = typeof loss === 'string' ? { kind: loss } : loss;
+  if (typeof config !== 'object' || config === null || !LOSS_KINDS.includes((config as { kind?: unknown }).kind as string)) {
+    fail(what, loss, `one of ${LOSS_KINDS.map((k) => `'${k}'`).join(', ')} (or {kind: 'crossEntropy', labelSmoothing})`);
+  }
+  const c = config as Record<string, unknown>;
+  knownKeys(what, c, c.kind === 'crossEntropy' ? ['kind', 'labelSmoothing'] : ['kind']);
+  if (c.labelSmoothing !== undefined) finiteNumber(`${what}.labelSmoothing`, c.labelSmoothing, 0, 1);
+  return c as LossConfig;
+}
+
+function checkRuntime(what: string, runtime: unknown): void {
+  if (runtime !== undefined && !(runtime instanceof GpuRuntime)) fail(what, runtime, 'a GpuRuntime (GpuRuntime.create())');
+}
+
+const COMPILE_KEYS = [
+  'inputShape', 'loss', 'optimizer', 'batchSize', 'lrSchedule', 'clipGradNorm', 'totalSteps', 'seed', 'metricsEvery', 'evalBatchSize', 'runtime',
+  'onDeviceLost',
+];
+
+/** Everything compile() can check without the model; the optimizer is checked by resolveOptimizer. */
+export function checkCompileOptions(value: unknown): void {
+  const o = optionsObject('compile options', value);
+  knownKeys('compile', o, COMPILE_KEYS);
+  shape('compile: inputShape (the shape of one sample, e.g. [1, 28, 28])', o.inputShape);
+  if (o.loss === undefined) fail('compile: loss', o.loss, `given (e.g. 'crossEntropy')`);
+  checkLoss('compile: loss', o.loss);
+  if (o.optimizer === undefined) fail('compile: optimizer', o.optimizer, 'given (e.g. adam({ lr: 1e-3 }))');
+  integer('compile: batchSize', o.batchSize, 1);
+  if (o.lrSchedule !== undefined && typeof o.lrSchedule !== 'function') fail('compile: lrSchedule', o.lrSchedule, 'a function (step, totalSteps) → lr');
+  if (o.clipGradNorm !== undefined) finiteNumber('compile: clipGradNorm', o.clipGradNorm, Number.MIN_VALUE);
+  if (o.totalSteps !== undefined) integer('compile: totalSteps', o.totalSteps, 1);
+  if (o.seed !== undefined) integer('compile: seed', o.seed, 0, 0xffffffff);
+  if (o.metricsEvery !== undefined) integer('compile: metricsEvery', o.metricsEvery, 1);
+  if (o.evalBatchSize !== undefined) integer('compile: evalBatchSize', o.evalBatchSize, 1, 1 << 24);
+  if (o.onDeviceLost !== undefined && typeof o.onDeviceLost !== 'function') fail('compile: onDeviceLost', o.onDeviceLost, 'a function');
+  checkRuntime('compile: runtime', o.runtime);
+}
+
+export function checkInferenceOptions(value: unknown): void {
+  const o = optionsObject('compileInference options', value);
+  knownKeys('compileInference', o, ['inputShape', 'batchSize', 'loss', 'seed', 'runtime', 'onDeviceLost']);
+  shape('compileInference: inputShape (the shape of one sample, e.g. [1, 28, 28])', o.inputShape);
+  if (o.batchSize !== undefined) integer('compileInference: batchSize', o.batchSize, 1, 1 << 24);
+  if (o.loss !== undefined) checkLoss('compileInference: loss', o.loss);
+  if (o.seed !== undefined) integer('compileInference: seed', o.seed, 0, 0xffffffff);
+  if (o.onDeviceLost !== undefined && typeof o.onDeviceLost !== 'function') fail('compileInference: onDeviceLost', o.onDeviceLost, 'a function');
+  checkRuntime('compileInference: runtime', o.runtime);
+}
