@@ -151,10 +151,7 @@ fn update_one(i: u32, segment: u32) {
 
 // Every invocation updates PER consecutive elements: one segment lookup for all of them
 // when they lie in one segment (all but the ends of segments).
-@compute @workgroup_size(WG)
-fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let first = PER * (gid.x + gid.y * groups.x * WG);
-  if (first >= N) { return; }
+fn update_run(first: u32) {
   let s = find_segment(first);
   let whole = s != SEGMENTS && first + PER - 1u - table[3u * s] < table[3u * s + 1u];
   for (var e = 0u; e < PER; e++) {
@@ -163,5 +160,37 @@ fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
     var segment = s;
     if (!whole) { segment = find_segment(i); }
     if (segment != SEGMENTS) { update_one(i, segment); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = PER * (gid.x + gid.y * groups.x * WG);
+  if (first >= N) { return; }
+  update_run(first);
+}
+
+// update_flagged also watches the gradients: the first step t with a NaN or ±Inf gradient
+// (exponent bits all ones) is stored in word FLAG_WORD of the metrics buffer (0: none yet),
+// so the guard travels with the metrics readback and costs no extra pass.
+@group(0) @binding(5) var<storage, read_write> flags: array<atomic<u32>>;
+override FLAG_WORD: u32 = 2u;
+
+fn non_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+}
+
+@compute @workgroup_size(WG)
+fn update_flagged(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = PER * (gid.x + gid.y * groups.x * WG);
+  if (first >= N) { return; }
+  var bad = false;
+  for (var e = 0u; e < PER && first + e < N; e++) { bad = bad || non_finite(grads[first + e]); }
+  update_run(first);
+  if (bad) {
+    loop {
+      let r = atomicCompareExchangeWeak(&flags[FLAG_WORD], 0u, per_step.t);
+      if (r.exchanged || r.old_value != 0u) { break; }
+    }
   }
 }

@@ -4,7 +4,7 @@ import { clipNorm, clipScale } from '../kernels/clip';
 import { accumulate } from '../kernels/elementwise';
 import { optimizerUpdate, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
 import { showShape, sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
-import { lowerLoss, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
+import { lowerLoss, METRIC_NONFINITE_STEP, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
 import { RULES, type LowerContext } from './lower';
 import { Schedule } from './schedule';
 import type { ArenaLayout } from './arena';
@@ -152,12 +152,14 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     schedule.call(clipNorm(layout.size, opt.clipGradNorm), [grads, stats]);
     schedule.call(clipScale(layout.size, opt.clipGradNorm), [stats, grads]);
   }
-  schedule.call(optimizerUpdate(opt.config, layout.size, layout.entries.length), [
+  // The update also flags the first step with a non-finite gradient in the metrics.
+  schedule.call(optimizerUpdate(opt.config, layout.size, layout.entries.length, { flagWord: METRIC_NONFINITE_STEP }), [
     schedule.define(KEYS.optimizerUniform, UNIFORM_WORDS * 4, { kind: 'shared', usage: 'uniform' }),
     schedule.define(KEYS.segments, opt.segmentTable.byteLength, { kind: 'shared', init: opt.segmentTable }),
     grads,
     schedule.define(KEYS.params, arenaBytes, { kind: 'view', arena: 'params', offset: 0 }),
     schedule.define(KEYS.state, Math.max(opt.stateFloats, 4) * 4, { kind: 'shared' }),
+    KEYS.metrics,
   ]);
   return { schedule, output };
 }

@@ -15,6 +15,8 @@ export type LossConfig =
 /** Metrics slots in the GPU metrics buffer: Σ of batch-mean losses, count of correct rows. */
 export const METRIC_LOSS = 0;
 export const METRIC_CORRECT = 1;
+/** A u32 (not an f32): the first training step with a NaN or ±Inf gradient since the reset, 0 if none. */
+export const METRIC_NONFINITE_STEP = 2;
 /** Written by the CPU for a padded evaluation batch: how many leading rows are real samples. */
 export const METRIC_ROWS = 3;
 export const METRIC_WORDS = 4;

@@ -2,7 +2,7 @@
 // into a free staging buffer of a small ring, mapped asynchronously, and the newest values
 // are kept. When every staging buffer is still in flight, that readback is skipped.
 import type { BufferCopy, GpuRuntime } from '../gpu/runtime';
-import { METRIC_CORRECT, METRIC_LOSS, METRIC_WORDS } from './loss';
+import { METRIC_CORRECT, METRIC_LOSS, METRIC_NONFINITE_STEP, METRIC_WORDS } from './loss';
 
 /** Running training metrics since the last reset, as of the newest completed readback. */
 export interface TrainingMetrics {
@@ -13,6 +13,17 @@ export interface TrainingMetrics {
   /** Steps and samples those numbers cover. */
   steps: number;
   samples: number;
+  /**
+   * The non-finite guard: the first step (counted from 1 since compile) whose gradients held
+   * a NaN or ±Inf within this window, or null. A NaN loss shows in `loss` itself.
+   */
+  nonFiniteStep: number | null;
+}
+
+/** The guard word of a metrics readback (a u32 in the f32 buffer). */
+export function nonFiniteStep(values: Float32Array): number | null {
+  const step = new Uint32Array(values.buffer, values.byteOffset, METRIC_WORDS)[METRIC_NONFINITE_STEP]!;
+  return step === 0 ? null : step;
 }
 
 interface Pending {
@@ -25,7 +36,7 @@ export class MetricsRing {
   private readonly all: GPUBuffer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private generation = 0;
-  latest: TrainingMetrics = { loss: NaN, accuracy: NaN, steps: 0, samples: 0 };
+  latest: TrainingMetrics = { loss: NaN, accuracy: NaN, steps: 0, samples: 0, nonFiniteStep: null };
 
   constructor(
     private readonly runtime: GpuRuntime,
@@ -56,6 +67,7 @@ export class MetricsRing {
             loss: values[METRIC_LOSS]! / at.steps,
             accuracy: labels ? values[METRIC_CORRECT]! / at.samples : NaN,
             ...at,
+            nonFiniteStep: nonFiniteStep(values),
           };
         }
         staging.unmap();
@@ -72,7 +84,7 @@ export class MetricsRing {
   /** Forgets values from before a metrics reset. */
   reset(): void {
     this.generation++;
-    this.latest = { loss: NaN, accuracy: NaN, steps: 0, samples: 0 };
+    this.latest = { loss: NaN, accuracy: NaN, steps: 0, samples: 0, nonFiniteStep: null };
   }
 
   /** Destroys the staging buffers (after settle()). */

@@ -23,7 +23,7 @@ import { checkCompileOptions } from './options';
 import type { DeviceLostError } from '../gpu/errors';
 import type { GraphBuilder } from './ir';
 import { METRIC_CORRECT, METRIC_LOSS, METRIC_WORDS, normalizeLoss, usesLabels, type LossConfig } from './loss';
-import { MetricsRing, type TrainingMetrics } from './metrics';
+import { MetricsRing, nonFiniteStep, type TrainingMetrics } from './metrics';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
 
 export interface CompileOptions {
@@ -237,6 +237,7 @@ export class Trainer extends CompiledModel {
       accuracy: labels ? values[METRIC_CORRECT]! / this.samplesSinceReset : NaN,
       steps: this.stepsSinceReset,
       samples: this.samplesSinceReset,
+      nonFiniteStep: nonFiniteStep(values),
     };
   }
 

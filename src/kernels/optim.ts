@@ -234,13 +234,15 @@ const ELEMENTS_PER_INVOCATION = 8;
  * {@link segmentTable}), gradients (read, f32, arena layout), parameters (write, f32,
  * updated in place), state (write, f32 [slot][arenaSize], {@link stateSlotNames}; any
  * 16-byte buffer when there are no slots). State is not read at step 1, so it needs no
- * initialization (Adagrad starts from initialAccumulatorValue).
+ * initialization (Adagrad starts from initialAccumulatorValue). With `flagWord`, a sixth
+ * binding (write, the step's metrics buffer viewed as u32) gets, in that word, the first step
+ * t whose gradients held a NaN or ±Inf (left alone while it is nonzero).
  */
 export function optimizerUpdate(
   config: OptimizerConfig,
   arenaSize: number,
   segmentCount: number,
-  options: { workgroupSize?: number } = {},
+  options: { workgroupSize?: number; flagWord?: number } = {},
 ): ComputeProgram {
   const r = resolveOptimizer(config);
   if (!Number.isInteger(arenaSize) || arenaSize < 1 || !Number.isInteger(segmentCount) || segmentCount < 1) {
@@ -250,12 +252,25 @@ export function optimizerUpdate(
     throw new ConfigError(`optim ${r.kind}: state of ${stateSlots(r)}×${arenaSize} floats overflows u32 indexing`);
   }
   const wg = options.workgroupSize ?? 256;
+  const flagged = options.flagWord !== undefined;
+  if (flagged && !(Number.isInteger(options.flagWord) && options.flagWord! >= 0)) {
+    throw new ConfigError(`optim ${r.kind}: flagWord must be a non-negative integer, got ${options.flagWord}`);
+  }
   return {
     label: `optim.${r.kind}`,
     shader: source,
-    entryPoint: 'update',
-    bindings: ['uniform', 'read', 'read', 'write', 'write'],
-    constants: { WG: wg, PER: ELEMENTS_PER_INVOCATION, N: arenaSize, SEGMENTS: segmentCount, OPT: OPT[r.kind], WEIGHT_DECAY: r.weightDecay, ...hyperparameters(r) },
+    entryPoint: flagged ? 'update_flagged' : 'update',
+    bindings: ['uniform', 'read', 'read', 'write', 'write', ...(flagged ? (['write'] as const) : [])],
+    constants: {
+      WG: wg,
+      PER: ELEMENTS_PER_INVOCATION,
+      N: arenaSize,
+      SEGMENTS: segmentCount,
+      OPT: OPT[r.kind],
+      WEIGHT_DECAY: r.weightDecay,
+      ...hyperparameters(r),
+      ...(flagged ? { FLAG_WORD: options.flagWord! } : {}),
+    },
     workgroups: grid1d(Math.ceil(arenaSize / ELEMENTS_PER_INVOCATION), wg),
   };
 }
