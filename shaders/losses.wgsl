@@ -35,9 +35,15 @@ fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WG;
 }
 
-// PyTorch clamps BCE's logs at −100 so that p = 0 or 1 gives a finite loss.
+// PyTorch clamps BCE's logs at −100 so that p = 0 or 1 gives a finite loss. Read from the
+// bits: a subnormal v = m·2⁻¹⁴⁹ (sigmoid(−95) is one) has log m − 149·ln 2, where log() of
+// the subnormal itself is inexact on some drivers (lavapipe: −88.03 for all of them) and a
+// device that flushes subnormals would call it 0.
 fn clamped_log(v: f32) -> f32 {
-  return select(max(log(v), -100.0), -100.0, v <= 0.0);
+  let bits = bitcast<u32>(v);
+  if (bits == 0u || bits >= 0x80000000u) { return -100.0; } // 0, −0 and negatives
+  if (bits < 0x00800000u) { return max(log(f32(bits)) - 103.27892990343184, -100.0); }
+  return max(log(v), -100.0);
 }
 
 // log(1 + e) for e ∈ [0, 1] without losing a tiny e to rounding (WGSL has no log1p):

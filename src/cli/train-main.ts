@@ -139,7 +139,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo): Promise<n
   try {
     args = parseTrainArgs(argv);
   } catch (error) {
-    io.stderr.write(`train: ${(error as Error).message}\n`);
+    io.stderr.write(`train: ${oneLine((error as Error).message)}\n`);
     return 2;
   }
   try {
@@ -147,8 +147,17 @@ export async function runTrainCli(argv: readonly string[], io: CliIo): Promise<n
     if (args.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } catch (error) {
-    const known = error instanceof ShadergradError;
-    io.stderr.write(`train: ${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
+    // Our errors are explained in their message; anything else is a bug, reported with its
+    // origin, still on one line (set SHADERGRAD_STACK=1 for the whole stack).
+    const e = error as Error;
+    const text = error instanceof ShadergradError ? e.message : `${e?.name ?? 'Error'}: ${e?.message ?? String(error)} (${firstFrame(e)})`;
+    io.stderr.write(`train: ${oneLine(text)}\n`);
+    if (!(error instanceof ShadergradError) && process.env.SHADERGRAD_STACK) io.stderr.write(`${e?.stack}\n`);
     return 1;
   }
 }
+
+/** Multi-line messages (several state-dict problems, Dawn's compiler output) on one line. */
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, '; ').trim();
+
+const firstFrame = (error: Error | undefined) => error?.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim() ?? 'no stack';
