@@ -10,7 +10,7 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: 'src/index.ts', 'cli/train': 'src/cli/train.ts', 'cli/bench': 'src/cli/bench.ts' },
+      entry: { index: 'src/index.ts', 'cli/train': 'src/cli/train.ts', 'cli/bench': 'src/cli/bench.ts', 'cli/soak': 'src/cli/soak.ts' },
       formats: ['es'],
     },
     rolldownOptions: {

@@ -1,6 +1,7 @@
 // Labelled data held on the CPU, seeded shuffling, and a batcher that fills preallocated
 // arrays so a training loop allocates nothing per step.
 import { ConfigError } from '../errors';
+import { fail, integer } from '../validate';
 
 /** N samples of features (row-major, sampleShape each) with u32 class labels. */
 export interface LabeledData {
@@ -19,6 +20,7 @@ export function sampleSize(data: LabeledData): number {
 
 /** The first `count` samples (views, no copy). */
 export function takeFirst(data: LabeledData, count: number): LabeledData {
+  integer('takeFirst: count', count, 0);
   const n = Math.min(count, data.count);
   const size = sampleSize(data);
   return { ...data, x: data.x.subarray(0, n * size), y: data.y.subarray(0, n), count: n };
@@ -64,9 +66,14 @@ export class Batcher {
     readonly batchSize: number,
     options: { seed?: number; shuffle?: boolean } = {},
   ) {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batch size must be ≥ 1, got ${batchSize}`);
-    if (batchSize > data.count) throw new ConfigError(`batch size ${batchSize} exceeds the ${data.count} samples`);
+    integer('Batcher: batchSize', batchSize, 1);
+    if (batchSize > data.count) fail('Batcher: batchSize', batchSize, `at most the ${data.count} samples of the data`);
     this.size = sampleSize(data);
+    if (data.x.length !== data.count * this.size || data.y.length !== data.count) {
+      throw new ConfigError(
+        `Batcher: data of ${data.count} samples of [${data.sampleShape.join(', ')}] needs ${data.count * this.size} values and ${data.count} labels, got ${data.x.length} and ${data.y.length}`,
+      );
+    }
     this.x = new Float32Array(batchSize * this.size);
     this.y = new Uint32Array(batchSize);
     this.order = Uint32Array.from({ length: data.count }, (_, i) => i);
@@ -82,6 +89,8 @@ export class Batcher {
 
   /** Fills this.x / this.y with batch `b` of the current epoch and returns them. */
   fill(b: number): { x: Float32Array; y: Uint32Array } {
+    // Past the last batch the order has no entries: the arrays would keep stale samples.
+    integer('Batcher.fill: batch', b, 0, this.batchesPerEpoch - 1);
     const { size, batchSize, data } = this;
     for (let i = 0; i < batchSize; i++) {
       const s = this.order[b * batchSize + i]!;

@@ -1,6 +1,7 @@
 // Parser of the IDX format used by MNIST: big-endian header (magic, dimension sizes) then
 // unsigned bytes. Headers are validated so a truncated or wrong file fails clearly.
 import { ShadergradError } from '../gpu/errors';
+import { fail } from '../validate';
 
 /** A file is not valid IDX, or not what the caller expected. */
 export class DataFormatError extends ShadergradError {
@@ -17,6 +18,9 @@ const UNSIGNED_BYTE = 0x08;
 
 /** Parses an IDX file of unsigned bytes (type code 0x08), checking that the sizes add up. */
 export function parseIdx(bytes: ArrayBuffer | Uint8Array, what = 'IDX file'): IdxTensor {
+  // Anything else would be converted silently: a Float32Array value by value, null to 0 bytes.
+  const isArrayBuffer = Object.prototype.toString.call(bytes) === '[object ArrayBuffer]';
+  if (!(bytes instanceof Uint8Array) && !isArrayBuffer) fail(what, bytes, 'an ArrayBuffer or a Uint8Array of the file bytes');
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (view.byteLength < 4) throw new DataFormatError(`${what}: ${view.byteLength} bytes is too short for an IDX header`);
   const header = new DataView(view.buffer, view.byteOffset, view.byteLength);

@@ -1,6 +1,7 @@
 // MNIST as a labelled dataset: images from IDX bytes scaled to [0, 1] or standardized,
 // labels as u32 class indices. Reading the files is the caller's job (fs in Node, fetch in
 // the browser), so this module runs anywhere.
+import { fail, integer, knownKeys, optionsObject } from '../validate';
 import { DataFormatError, parseIdx } from './idx';
 import type { LabeledData } from './dataset';
 
@@ -70,7 +71,12 @@ function split(
 
 /** Builds the train and test sets from the four IDX files. */
 export function parseMnist(files: MnistFiles, options: MnistOptions = {}): Mnist {
+  optionsObject('parseMnist: files', files);
+  knownKeys('parseMnist', optionsObject('parseMnist: options', options), ['normalization', 'trainCount', 'testCount']);
   const normalization = options.normalization ?? 'unit';
+  if (normalization !== 'unit' && normalization !== 'standardize') fail('parseMnist: normalization', normalization, "'unit' or 'standardize'");
+  if (options.trainCount !== undefined) integer('parseMnist: trainCount', options.trainCount, 1);
+  if (options.testCount !== undefined) integer('parseMnist: testCount', options.testCount, 1);
   return {
     train: split(files.trainImages, files.trainLabels, 'train', normalization, options.trainCount),
     test: split(files.testImages, files.testLabels, 'test', normalization, options.testCount),

@@ -10,9 +10,10 @@ const LOSS_KINDS = ['crossEntropy', 'nll', ...Object.keys(LOSSES)];
 /** A loss given as its name or as {kind, ...}; checked and normalized. */
 export function checkLoss(what: string, loss: unknown): LossConfig {
   const config = typeof loss === 'string' ? { kind: loss } : loss;
-  if (typeof config !== 'object' || config === null || !LOSS_KINDS.includes((config as { kind?: unknown }).kind as string)) {
-    fail(what, loss, `one of ${LOSS_KINDS.map((k) => `'${k}'`).join(', ')} (or {kind: 'crossEntropy', labelSmoothing})`);
-  }
+  const allowed = `one of ${LOSS_KINDS.map((k) => `'${k}'`).join(', ')} (or {kind: 'crossEntropy', labelSmoothing})`;
+  if (typeof config !== 'object' || config === null) fail(what, loss, allowed);
+  const kind = (config as { kind?: unknown }).kind;
+  if (!LOSS_KINDS.includes(kind as string)) fail(typeof loss === 'string' ? what : `${what}.kind`, kind, allowed);
   const c = config as Record<string, unknown>;
   knownKeys(what, c, c.kind === 'crossEntropy' ? ['kind', 'labelSmoothing'] : ['kind']);
   if (c.labelSmoothing !== undefined) finiteNumber(`${what}.labelSmoothing`, c.labelSmoothing, 0, 1);

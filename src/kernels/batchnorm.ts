@@ -1,6 +1,6 @@
 // Kernel descriptors for shaders/batchnorm.wgsl: BatchNorm1d/2d training forward (batch
 // statistics, running-statistics update), eval forward, and training backward.
-import { ConfigError } from '../errors';
+import { ConfigError, ResourceLimitError } from '../errors';
 import kernelSource from '../../shaders/batchnorm.wgsl?raw';
 import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import { grid1d, MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
@@ -43,7 +43,7 @@ function dims(kernel: string, shape: readonly number[], perChannel: boolean): Di
   const s = shape.slice(2).reduce((a, b) => a * b, 1);
   if (n * c * s >= 2 ** 32) throw new ConfigError(`${kernel}: input shape ${text} has more than 2^32 − 1 elements`);
   if (perChannel && c > MAX_WORKGROUPS_PER_DIM) {
-    throw new ConfigError(`${kernel}: input shape ${text} has ${c} channels, over ${MAX_WORKGROUPS_PER_DIM} (one workgroup each)`);
+    throw new ResourceLimitError(`${kernel}: input shape ${text} has ${c} channels, over the ${MAX_WORKGROUPS_PER_DIM} workgroups of one dispatch dimension (one workgroup each)`);
   }
   return { n, c, s };
 }

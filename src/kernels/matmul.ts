@@ -3,7 +3,7 @@
 // kernel (shaders/matmul_subgroup.wgsl) for devices with the `subgroups` feature; both after
 // shaders/activation.wgsl, an operand file (shaders/matmul_operands.wgsl for stored
 // matrices; shaders/conv.wgsl reads them through im2col) and shaders/matmul_store.wgsl.
-import { ConfigError } from '../errors';
+import { ConfigError, ResourceLimitError } from '../errors';
 import operands from '../../shaders/matmul_operands.wgsl?raw';
 import registerKernel from '../../shaders/matmul.wgsl?raw';
 import store from '../../shaders/matmul_store.wgsl?raw';
@@ -224,7 +224,10 @@ export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
       ? [Math.ceil(n / (tile.cols * wx)), Math.ceil(m / (tile.rows * wy)), batch]
       : [Math.ceil(n / (4 * lanes)), Math.ceil(m / (4 * rowBlocks)), batch];
   if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) {
-    throw new ConfigError(`${operands.family}: ${operands.what} needs ${workgroups.join('×')} workgroups, over the per-dimension limit`);
+    // A device limit (maxComputeWorkgroupsPerDimension, WebGPU's default), not a wrong argument.
+    throw new ResourceLimitError(
+      `${operands.family}: ${operands.what} needs ${workgroups.join('×')} workgroups, over the per-dimension limit of ${MAX_WORKGROUPS_PER_DIM} (use a smaller batch or layer)`,
+    );
   }
   const kernel: Record<string, number> =
     lanes === undefined

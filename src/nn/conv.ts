@@ -2,17 +2,15 @@
 // defaults and output sizes). Shapes are checked when the graph is built.
 import { ShapeError, showShape, type GraphBuilder, type TensorId } from '../graph/ir';
 import { convOutputSize, type Pair } from '../kernels/conv';
-import { fans, type Initializer } from './init';
+import { boolean, fail, integer, optionsObject } from '../validate';
+import { checkInitializer, fans, type Initializer } from './init';
 import { expectShape, type Module } from './module';
 
-const pair = (p: Pair): readonly [number, number] => (typeof p === 'number' ? [p, p] : [p[0], p[1]]);
-
+/** A number or [height, width], each an integer ≥ min; a ConfigError naming the argument otherwise. */
 function checkPair(type: string, name: string, value: Pair, min: number): readonly [number, number] {
-  const p = pair(value);
-  if (p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= min)) {
-    throw new ShapeError(`${type}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(value)}`);
-  }
-  return p;
+  const p: readonly unknown[] = typeof value === 'number' ? [value, value] : Array.isArray(value) ? value : [];
+  if (p.length !== 2 || !p.every((v) => Number.isInteger(v) && (v as number) >= min)) fail(`${type}: ${name}`, value, `an integer ≥ ${min} or a pair of them`);
+  return p as readonly [number, number];
 }
 
 /** The [N, C, H, W] input of a layer, or a ShapeError naming the layer. */
@@ -80,9 +78,14 @@ export class Conv2d implements Module {
     readonly options: Conv2dOptions = {},
   ) {
     const t = this.type;
-    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', options.groups ?? 1]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ShapeError(`${t}: ${name} must be a positive integer, got ${v}`);
-    }
+    integer(`${t}: inChannels`, inChannels, 1);
+    integer(`${t}: outChannels`, outChannels, 1);
+    optionsObject(`${t}: options`, options);
+    integer(`${t}: groups`, options.groups ?? 1, 1);
+    if (options.weightInit !== undefined) checkInitializer(`${t}: weightInit`, options.weightInit);
+    if (options.biasInit !== undefined) checkInitializer(`${t}: biasInit`, options.biasInit);
+    if (options.bias !== undefined) boolean(`${t}: bias`, options.bias);
+    if (options.path !== undefined && options.path !== 'auto' && options.path !== 'im2col') fail(`${t}: path`, options.path, "'auto' or 'im2col'");
     this.kernel = checkPair(t, 'kernel', kernel, 1);
     this.stride = checkPair(t, 'stride', options.stride ?? 1, 1);
     this.padding = checkPair(t, 'padding', options.padding ?? 0, 0);
@@ -118,6 +121,7 @@ export class Conv2d implements Module {
 
 /** Kernel, stride (default: the kernel, as torch) and padding (at most half the kernel) of a pooling layer. */
 function poolWindow(type: string, kernel: Pair, options: { stride?: Pair; padding?: Pair }) {
+  optionsObject(`${type}: options`, options);
   const k = checkPair(type, 'kernel', kernel, 1);
   const stride = checkPair(type, 'stride', options.stride ?? kernel, 1);
   const padding = checkPair(type, 'padding', options.padding ?? 0, 0);
@@ -148,6 +152,7 @@ export class AvgPool2d implements Module {
   readonly countIncludePad: boolean;
   constructor(kernel: Pair, options: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {}) {
     this.window = poolWindow(this.type, kernel, options);
+    if (options.countIncludePad !== undefined) boolean(`${this.type}: countIncludePad`, options.countIncludePad);
     this.countIncludePad = options.countIncludePad ?? true;
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {

@@ -1,6 +1,7 @@
 // Seeded weight initializers with torch.nn.init definitions. They run once, on the CPU,
 // when a model is compiled; the values are uploaded into the parameter arena.
 import { seededRandom } from '../data/dataset';
+import { fail, finiteNumber, knownKeys, optionsObject } from '../validate';
 
 /** How a parameter tensor is initialized. */
 export type Initializer =
@@ -12,6 +13,39 @@ export type Initializer =
   | { kind: 'xavierNormal'; gain?: number }
   | { kind: 'heUniform'; gain?: number } // torch.nn.init.kaiming_uniform_ (fan_in), gain √2 for ReLU
   | { kind: 'heNormal'; gain?: number };
+
+/** Each initializer's settings: required ones first, then optional ones. */
+const SETTINGS: Record<Initializer['kind'], { required: string[]; optional: string[] }> = {
+  zeros: { required: [], optional: [] },
+  constant: { required: ['value'], optional: [] },
+  normal: { required: ['std'], optional: ['mean'] },
+  uniform: { required: ['low', 'high'], optional: [] },
+  xavierUniform: { required: [], optional: ['gain'] },
+  xavierNormal: { required: [], optional: ['gain'] },
+  heUniform: { required: [], optional: ['gain'] },
+  heNormal: { required: [], optional: ['gain'] },
+};
+
+/**
+ * Checks an initializer given to a layer (a ConfigError naming it): a known kind, its
+ * settings finite in float32, std ≥ 0 and low ≤ high. An unknown kind would otherwise leave
+ * the tensor at zeros, and a NaN setting fill it with NaN, without a word.
+ */
+export function checkInitializer(what: string, value: unknown): Initializer {
+  const init = optionsObject(what, value);
+  const settings = SETTINGS[init.kind as Initializer['kind']];
+  if (typeof init.kind !== 'string' || !Object.hasOwn(SETTINGS, init.kind) || !settings) {
+    fail(`${what}.kind`, init.kind, `one of ${Object.keys(SETTINGS).map((k) => `'${k}'`).join(', ')}`);
+  }
+  knownKeys(what, init, ['kind', ...settings.required, ...settings.optional]);
+  for (const key of settings.required) finiteNumber(`${what}.${key}`, init[key]);
+  for (const key of settings.optional) if (init[key] !== undefined) finiteNumber(`${what}.${key}`, init[key]);
+  if (init.kind === 'normal') finiteNumber(`${what}.std`, init.std, 0);
+  if (init.kind === 'uniform' && (init.low as number) > (init.high as number)) {
+    fail(`${what}.low`, init.low, `≤ high (${init.high as number})`);
+  }
+  return init as unknown as Initializer;
+}
 
 /** Fan-in and fan-out of a weight of PyTorch shape [out, in, ...kernel]. */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {

@@ -3,8 +3,8 @@
 import { ConfigError } from '../errors';
 import { ShapeError, showShape, sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
 import { ACTIVATIONS, type Activation } from '../kernels/elementwise';
-import { boolean, finiteNumber, integer, show } from '../validate';
-import type { Initializer } from './init';
+import { boolean, fail, finiteNumber, integer, optionsObject, show } from '../validate';
+import { checkInitializer, type Initializer } from './init';
 import type { Module } from './module';
 
 /** y = x·Wᵀ + b (torch.nn.Linear). Default init as PyTorch: U(±1/√in) for W and b. */
@@ -17,7 +17,10 @@ export class Linear implements Module {
   ) {
     integer('Linear: inFeatures', inFeatures, 1);
     integer('Linear: outFeatures', outFeatures, 1);
+    optionsObject('Linear: options', options);
     if (options.bias !== undefined) boolean('Linear: bias', options.bias);
+    if (options.weightInit !== undefined) checkInitializer('Linear: weightInit', options.weightInit);
+    if (options.biasInit !== undefined) checkInitializer('Linear: biasInit', options.biasInit);
   }
 
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
@@ -85,7 +88,7 @@ export const ELU = (alpha = 1) => new ActivationLayer('elu', alpha);
 export class Dropout implements Module {
   readonly type = 'Dropout';
   constructor(readonly p = 0.5) {
-    if (!(p >= 0 && p < 1)) throw new ConfigError(`Dropout: p must be in [0, 1), got ${p}`);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) fail('Dropout: p', p, 'a number in [0, 1)');
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     return graph.op('dropout', path, [x], graph.shape(x), { p: this.p });

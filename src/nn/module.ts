@@ -1,6 +1,7 @@
 // The module interface: a layer appends its ops and parameters to a graph and returns
 // its output tensor. Shapes are checked here, before anything touches the GPU.
 import { GraphBuilder, ShapeError, showShape, type TensorId } from '../graph/ir';
+import { fail } from '../validate';
 
 export interface Module {
   /** Layer type, used in error messages ("Linear", "BatchNorm1d", ...). */
@@ -20,7 +21,13 @@ export class Sequential implements Module {
   readonly layers: readonly Module[];
 
   constructor(layers: readonly Module[]) {
+    if (!Array.isArray(layers)) fail('Sequential: layers', layers, 'an array of layers');
     if (layers.length === 0) throw new ShapeError('Sequential: needs at least one layer');
+    layers.forEach((layer: unknown, i) => {
+      if (typeof layer !== 'object' || layer === null || typeof (layer as Module).build !== 'function') {
+        fail(`Sequential: layers[${i}]`, layer, 'a Module (a layer, Sequential or functional model)');
+      }
+    });
     this.layers = layers;
   }
 

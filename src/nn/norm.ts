@@ -2,7 +2,7 @@
 // names, defaults and statistics).
 import { ShapeError, sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
 import { expectShape, type Module } from './module';
-import { finiteNumber, integer } from '../validate';
+import { boolean, finiteNumber, integer, optionsObject } from '../validate';
 
 /** torch.nn.BatchNorm1d over [N, C] (or [N, C, L]); γ = 1, β = 0, momentum 0.1, eps 1e-5. */
 export class BatchNorm implements Module {
@@ -13,6 +13,7 @@ export class BatchNorm implements Module {
   ) {
     this.type = options.spatialDims === 2 ? 'BatchNorm2d' : 'BatchNorm1d';
     integer(`${this.type}: channels`, channels, 1);
+    optionsObject(`${this.type}: options`, options);
     if (options.eps !== undefined) finiteNumber(`${this.type}: eps`, options.eps, Number.MIN_VALUE);
     if (options.momentum !== undefined) finiteNumber(`${this.type}: momentum`, options.momentum, 0, 1);
   }
@@ -72,12 +73,14 @@ export class GroupNorm implements Module {
     readonly channels: number,
     readonly options: { eps?: number; affine?: boolean } = {},
   ) {
-    for (const [name, v] of [['groups', groups], ['channels', channels]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ShapeError(`${this.type}: ${name} must be a positive integer, got ${v}`);
-    }
-    if (channels % groups !== 0) throw new ShapeError(`${this.type}: ${channels} channels are not divisible into ${groups} groups`);
-    const eps = options.eps ?? 1e-5;
-    if (!(eps > 0)) throw new ShapeError(`${this.type}: eps must be > 0, got ${eps}`);
+    // InstanceNorm2d passes channels as groups: name only what its caller gave.
+    const type = new.target === GroupNorm ? 'GroupNorm' : 'InstanceNorm2d';
+    if (type === 'GroupNorm') integer(`${type}: groups`, groups, 1);
+    integer(`${type}: channels`, channels, 1);
+    optionsObject(`${type}: options`, options);
+    if (channels % groups !== 0) throw new ShapeError(`${type}: ${channels} channels are not divisible into ${groups} groups`);
+    if (options.eps !== undefined) finiteNumber(`${type}: eps`, options.eps, Number.MIN_VALUE);
+    if (options.affine !== undefined) boolean(`${type}: affine`, options.affine);
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     const shape = graph.shape(x);
