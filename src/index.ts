@@ -34,6 +34,7 @@ export { ShapeError } from './graph/ir';
 
 // Training
 export { compile, Trainer, type CompileOptions, type TrainerStats } from './graph/trainer';
+export type { EpochRecord, FitData, FitOptions, History, Monitor } from './graph/fit';
 export { CompiledModel, type Evaluation, type EvaluationData } from './graph/compiled-model';
 export { compileInference, InferenceModel, type InferenceOptions } from './graph/inference';
 export { StateDictError } from './graph/state';
@@ -49,6 +50,7 @@ export { deleteFromIndexedDB, downloadBytes, loadFromIndexedDB, readFileBytes, s
 
 // Data
 export { Batcher, seededRandom, shuffleInPlace, takeFirst, type LabeledData } from './data/dataset';
+export { dataset, kFold, splitDataset, type ArrayDataset } from './data/arrays';
 export { DataFormatError, parseIdx } from './data/idx';
 export { fetchMnistFiles } from './data/mnist-fetch';
 export { MNIST_FILE_NAMES, MNIST_MEAN, MNIST_STD, parseMnist, type Mnist, type MnistFiles, type MnistNormalization } from './data/mnist';

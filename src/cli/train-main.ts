@@ -1,13 +1,13 @@
 // The MNIST trainer behind `npm run train`: trains on the GPU from Node (Dawn) and reports test
 // accuracy; with --json the last stdout line is one JSON object with results and per-step counters.
 import { parseMnist, type Mnist } from '../data/mnist';
-import { Batcher } from '../data/dataset';
 import { compileInference, type InferenceModel } from '../graph/inference';
 import { compile } from '../graph/trainer';
 import { resolveOptimizer } from '../kernels/optim';
 import { OPTIMIZER_FACTORIES } from '../optim/optimizers';
 import { constantLr, cosineDecay, stepDecay } from '../optim/schedules';
 import { ShadergradError } from '../gpu/errors';
+import { fail } from '../validate';
 import { parseTrainArgs, type TrainArgs } from './args';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
 import { readMnistFiles } from './mnist-files';
@@ -48,7 +48,10 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
   const trainSet = mnist.train;
   const chosenLr = args.lr ?? defaultLr(args.model, args.optimizer);
   const optimizer = OPTIMIZER_FACTORIES[args.optimizer](chosenLr === undefined ? {} : { lr: chosenLr });
-  const batcher = new Batcher(trainSet, args.batch, { seed: args.seed });
+  // fit() would train one partial batch; the CLI keeps rejecting a batch over the data, with
+  // the message of its former Batcher (test/robustness/cli.node.test.ts).
+  if (args.batch > trainSet.count) fail('Batcher: batchSize', args.batch, `at most the ${trainSet.count} samples of the data`);
+  const perEpoch = Math.ceil(trainSet.count / args.batch); // the last, partial batch trains too
   const lr = resolveOptimizer(optimizer).lr;
   const schedules = { cosine: cosineDecay(lr), step: stepDecay(lr, [0.5, 0.75], 0.1), constant: constantLr(lr) };
   const trainer = await compile(mnistModel(args.model), {
@@ -58,45 +61,38 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
     batchSize: args.batch,
     seed: args.seed,
     lrSchedule: schedules[args.schedule],
-    totalSteps: args.epochs * batcher.batchesPerEpoch,
+    totalSteps: args.epochs * perEpoch,
   });
   if (args.load) await trainer.loadStateDict(loadSafetensors(readModelFile('--load', args.load)));
-  const perEpoch = batcher.batchesPerEpoch;
   let done = 0; // steps already taken (a resumed checkpoint's)
   if (args.resume) {
     await trainer.restore(readModelFile('--resume', args.resume));
     done = trainer.stats().steps;
     if (done > args.epochs * perEpoch) throw new ShadergradError(`--resume ${args.resume}: the checkpoint is at step ${done}, past the ${args.epochs * perEpoch} steps of --epochs ${args.epochs}`);
-    log(`resumed from ${args.resume} at step ${done} (epoch ${Math.floor(done / perEpoch) + 1}, batch ${(done % perEpoch) + 1})`);
+    // The CLI checkpoints at epoch ends; fit() resumes at an epoch boundary.
+    if (done % perEpoch !== 0) throw new ShadergradError(`--resume ${args.resume}: the checkpoint is at step ${done}, inside an epoch of ${perEpoch} steps (were --batch or --limit changed?)`);
+    log(`resumed from ${args.resume} at step ${done} (epoch ${done / perEpoch + 1})`);
   }
   log(`shadergrad: ${args.model} on ${trainer.runtime.gpu.adapterName}; ${trainSet.count} training samples, batch ${args.batch}, ${args.optimizer} (lr ${lr}, ${args.schedule} schedule)`);
 
-  let trainSeconds = 0;
-  let steps = 0;
-  for (let epoch = 1; epoch <= args.epochs; epoch++) {
-    batcher.startEpoch(); // replayed for resumed epochs: the shuffles stay the same
-    const first = Math.max(0, done - (epoch - 1) * perEpoch);
-    if (first >= perEpoch) continue;
-    trainer.train();
-    trainer.resetMetrics();
-    const bar = new ProgressBar(io.stderr, `epoch ${epoch}/${args.epochs}`, perEpoch);
-    const start = performance.now();
-    for (let b = first; b < perEpoch; b++) {
-      const { x, y } = batcher.fill(b);
-      trainer.step(x, y);
-      await trainer.throttle(); // stay a couple of steps ahead of the GPU, never further
-      const seconds = (performance.now() - start) / 1000;
-      bar.update(b + 1, `${Math.round(((b + 1 - first) * args.batch) / seconds)} samples/s, loss ${trainer.metrics.loss.toFixed(4)}`);
-    }
-    const metrics = await trainer.flushMetrics();
-    const seconds = (performance.now() - start) / 1000;
-    trainSeconds += seconds;
-    steps += perEpoch - first;
-    bar.finish(
-      `${Math.round(metrics.samples / seconds)} samples/s, loss ${metrics.loss.toFixed(4)}, train accuracy ${(100 * metrics.accuracy).toFixed(2)}%`,
-    );
-    if (args.checkpoint) writeModelFile('--checkpoint', args.checkpoint, await trainer.checkpoint());
-  }
+  let bar: ProgressBar | undefined;
+  const history = args.epochs === 0 ? { epochs: [] } : await trainer.fit(trainSet, {
+    epochs: args.epochs,
+    initialEpoch: done / perEpoch, // replays the skipped epochs' shuffles
+    seed: args.seed,
+    onProgress: ({ epoch, samplesDone, samplesPerSec }) => {
+      bar ??= new ProgressBar(io.stderr, `epoch ${epoch}/${args.epochs}`, perEpoch);
+      bar.update(Math.ceil(samplesDone / args.batch), `${Math.round(samplesPerSec)} samples/s, loss ${trainer.metrics.loss.toFixed(4)}`);
+    },
+    onEpochEnd: async (e) => {
+      bar?.finish(`${Math.round(e.samples / e.seconds)} samples/s, loss ${e.loss.toFixed(4)}, train accuracy ${(100 * e.accuracy).toFixed(2)}%`);
+      bar = undefined;
+      if (args.checkpoint) writeModelFile('--checkpoint', args.checkpoint, await trainer.checkpoint());
+    },
+  });
+  const trainSeconds = history.epochs.reduce((sum, e) => sum + e.seconds, 0);
+  const samples = history.epochs.reduce((sum, e) => sum + e.samples, 0);
+  const steps = trainer.stats().steps - done;
   trainer.eval();
   const test = await trainer.evaluate(mnist.test);
   log(`test accuracy ${(100 * test.accuracy).toFixed(2)}%, test loss ${test.loss.toFixed(4)}`);
@@ -116,7 +112,7 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
     epochs: args.epochs,
     batch: args.batch,
     stepsTrained: steps,
-    samplesPerSec: steps > 0 ? (steps * args.batch) / trainSeconds : null,
+    samplesPerSec: steps > 0 ? samples / trainSeconds : null,
     stepMs: steps > 0 ? (trainSeconds * 1000) / steps : null,
     dispatchesPerStep: stats.dispatchesPerStep,
     submitsPerStep: stats.submitsPerStep,

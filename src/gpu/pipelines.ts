@@ -40,12 +40,49 @@ export class PipelineCache {
 
   /** Drops every cached pipeline whose key is not in `keep` (those a failed compile added). */
   forgetAllBut(keep: ReadonlySet<string>): void {
-    for (const key of [...this.pipelines.keys()]) if (!keep.has(key)) this.pipelines.delete(key);
+    for (const key of [...this.pipelines.keys()]) {
+      if (keep.has(key)) continue;
+      this.pipelines.delete(key);
+      this.holders.delete(key);
+    }
   }
 
-  /** Returns the cached pipeline for `program`, compiling it once (concurrent calls share it). */
+  /** Models holding each pipeline (acquire/release); pipelines taken with get() stay for good. */
+  private readonly holders = new Map<string, number>();
+  private readonly pinned = new Set<string>();
+
+  /**
+   * The pipeline for a compiled model: counted, so that release() drops it once no model uses
+   * it. A long-lived runtime that sees many batch sizes (each bakes its shapes into ~16
+   * pipelines) then holds only the pipelines of the models alive.
+   */
+  acquire(program: ComputeProgram): Promise<Pipeline> {
+    const key = pipelineKey(program);
+    this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
+    return this.entry(key, program);
+  }
+
+  /** Gives back pipelines taken with acquire() (one call per acquire). */
+  release(keys: readonly string[]): void {
+    for (const key of keys) {
+      const left = (this.holders.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.holders.set(key, left);
+        continue;
+      }
+      this.holders.delete(key);
+      if (!this.pinned.has(key)) this.pipelines.delete(key);
+    }
+  }
+
+  /** Returns the cached pipeline for `program`, compiling it once (concurrent calls share it); kept for good. */
   get(program: ComputeProgram): Promise<Pipeline> {
     const key = pipelineKey(program);
+    this.pinned.add(key);
+    return this.entry(key, program);
+  }
+
+  private entry(key: string, program: ComputeProgram): Promise<Pipeline> {
     let entry = this.pipelines.get(key);
     if (!entry) {
       entry = this.compile(key, program);

@@ -3,7 +3,7 @@
 // creates so tests and benchmarks can prove the hot path allocates nothing.
 import { ConfigError } from '../errors';
 import { requestGpuDevice, type DeviceOptions, type GpuDevice } from './device';
-import { toGpuError, type DeviceLostError } from './errors';
+import { DeviceLostError, toGpuError } from './errors';
 import { PassTimer, type PassTiming } from './pass-timer';
 import { PipelineCache, type Pipeline } from './pipelines';
 import type { ComputeProgram } from './program';
@@ -144,7 +144,18 @@ export class GpuRuntime {
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** The cached pipeline for a program, compiled on first use. */
+  /** A pipeline for a compiled model's plan, given back with releasePipelines() when it is destroyed. */
+  acquirePipeline(program: ComputeProgram): Promise<Pipeline> {
+    this.checkAlive();
+    return this.pipelines.acquire(program);
+  }
+
+  /** Gives back pipelines taken with acquirePipeline(); unused ones leave the cache. */
+  releasePipelines(keys: readonly string[]): void {
+    this.pipelines.release(keys);
+  }
+
+  /** The cached pipeline for a program, compiled on first use and kept for the runtime's life. */
   prepare(program: ComputeProgram): Promise<Pipeline> {
     return this.pipelines.get(program);
   }
@@ -277,6 +288,8 @@ export class GpuRuntime {
   }
 
   destroy(): void {
+    // Lost from now on, not only once device.lost settles: a call right after must throw.
+    this.lostError ??= new DeviceLostError('destroyed', 'GpuRuntime.destroy() was called');
     this.passTimer?.destroy();
     this.gpu.destroy();
   }

@@ -9,6 +9,8 @@ import type { StateDict, StateTensor } from '../io/state-dict';
 import type { ArenaLayout } from './arena';
 import { showShape } from './ir';
 import { StateDictError } from './state';
+import { ConfigError } from '../errors';
+import { show } from '../validate';
 
 export const CHECKPOINT_FORMAT = 'shadergrad-checkpoint';
 const VERSION = '1';
@@ -46,6 +48,7 @@ export function encodeCheckpoint(contents: CheckpointContents, layout: ArenaLayo
  * The model's state dict is returned unchecked: loadStateDict checks it.
  */
 export function decodeCheckpoint(bytes: Uint8Array, layout: ArenaLayout, optimizer: ResolvedOptimizer): CheckpointContents {
+  if (!(bytes instanceof Uint8Array)) throw new ConfigError(`restore: the checkpoint must be a Uint8Array (the bytes of checkpoint()), got ${show(bytes)}`);
   const { tensors, metadata } = readSafetensors(bytes);
   const fail = (problem: string): never => {
     throw new StateDictError(`restore: ${problem}`);

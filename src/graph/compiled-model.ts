@@ -1,15 +1,16 @@
 // The compiled-plan core every face of a model shares (Trainer, InferenceModel): the parameter
 // arena and buffers on the GPU, forward-only plans for predict() and evaluate(), and the
 // state dict. Training adds its step plan on top (trainer.ts).
-import { ConfigError, ResourceLimitError, ShadergradError } from '../errors';
+import { ConfigError, ShadergradError } from '../errors';
 import type { DeviceLostError } from '../gpu/errors';
-import { integer, show } from '../validate';
+import { boolean, integer, show } from '../validate';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { StateDict, StateDictLike, StateTensor } from '../io/state-dict';
 import type { Module } from '../nn/module';
 import { splitArena, type ArenaLayout } from './arena';
 import { buildSchedule, KEYS } from './build';
-import { GraphBuilder, ShapeError, showShape, sizeOf } from './ir';
+import { ShapeError, showShape, sizeOf, type GraphBuilder } from './ir';
+import { buildGraph, evalBuckets } from './model-setup';
 import { METRIC_CORRECT, METRIC_LOSS, METRIC_ROWS, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
 import { counterValue, matchStateDict, stateEntries, type StateEntry } from './state';
@@ -45,45 +46,6 @@ interface EvalRun {
   padded: boolean;
 }
 
-/** The model argument of compile() / compileInference(): a Module (a layer or Sequential). */
-export function checkModel(what: string, model: unknown): void {
-  if (typeof model !== 'object' || model === null || typeof (model as Module).build !== 'function') {
-    throw new ConfigError(`${what}: model must be a Module (a layer, Sequential or functional graph), got ${show(model)}`);
-  }
-}
-
-/** The parameter arena is bound whole by the optimizer: it must fit one storage binding. */
-export function checkArenaLimits(runtime: GpuRuntime, layout: ArenaLayout, what: string): void {
-  const { maxStorageBufferBindingSize, maxBufferSize } = runtime.device.limits;
-  const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
-  if (layout.size * 4 > limit) {
-    throw new ResourceLimitError(
-      `${what}: the ${layout.entries.length} parameters need ${layout.size * 4} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`,
-    );
-  }
-}
-
-export function buildGraph(model: Module, batch: number, inputShape: readonly number[]) {
-  const graph = new GraphBuilder();
-  const input = graph.tensor([batch, ...inputShape], 'input', 'input');
-  const output = model.build(graph, input, '');
-  if (graph.params.length === 0) throw new ShapeError('compile: the model has no trainable parameters');
-  const outShape = graph.shape(output);
-  if (outShape.length !== 2) throw new ShapeError(`compile: the model output must be [N, C], got ${showShape(outShape)}`);
-  return { graph, ends: { input, output }, outputs: outShape[1]! };
-}
-
-/**
- * Plan batch sizes for eval-mode forward passes: powers of 8 below the largest batch, and the
- * largest. A call with r rows runs the smallest plan of at least r rows, padded, so any sample
- * count reuses a few plans (compiled on first use) instead of compiling one per count. Padding
- * is exact in eval mode, where every sample is computed on its own.
- */
-export function evalBuckets(largest: number): number[] {
-  const buckets: number[] = [];
-  for (let b = 1; b < largest; b *= 8) buckets.push(b);
-  return [...buckets, largest];
-}
 
 export class CompiledModel {
   /** How predict() and evaluate() run: 'train' (batch statistics, dropout) or 'eval'. */
@@ -161,7 +123,7 @@ export class CompiledModel {
   async prepareEvaluation(mode: 'train' | 'eval', rows: number): Promise<void> {
     this.checkUsable('prepareEvaluation');
     if (mode !== 'train' && mode !== 'eval') throw new ConfigError(`prepareEvaluation: mode must be 'train' or 'eval', got ${show(mode)}`);
-    integer('prepareEvaluation: rows', rows, 1);
+    integer('prepareEvaluation: rows', rows, 1, this.spec.evalBatchSize); // predict/evaluate never run more rows
     await this.evalRun(rows, mode);
   }
 
@@ -236,13 +198,18 @@ export class CompiledModel {
   }
 
   /** The model's outputs (logits for classifiers) for `count` samples; one readback per batch. */
-  async predict(x: Float32Array, count = x.length / this.sampleSize): Promise<Float32Array> {
+  async predict(x: Float32Array, count?: number): Promise<Float32Array> {
     this.checkUsable('predict');
     if (!(x instanceof Float32Array)) throw new ConfigError(`predict: input must be a Float32Array, got ${show(x)}`);
     const size = this.sampleSize;
-    if (!Number.isInteger(count) || count < 1 || x.length < count * size) {
-      throw new ShapeError(`predict: input has ${x.length} values, not a whole number of samples of ${showShape(this.spec.inputShape)}`);
+    if (count === undefined) {
+      count = x.length / size;
+      if (!Number.isInteger(count) || count < 1) {
+        throw new ShapeError(`predict: input has ${x.length} values, not a whole number of samples of ${showShape(this.spec.inputShape)}`);
+      }
     }
+    integer('predict: count', count, 1);
+    if (x.length < count * size) throw new ShapeError(`predict: input has ${x.length} values, fewer than ${count}×${showShape(this.spec.inputShape)}`);
     const chunk = Math.min(this.spec.evalBatchSize, count);
     const out = new Float32Array(count * this.outputs);
     for (let start = 0; start < count; start += chunk) {
@@ -288,6 +255,7 @@ export class CompiledModel {
    */
   async loadStateDict(dict: StateDictLike, options: { strict?: boolean } = {}): Promise<{ missing: string[]; unexpected: string[] }> {
     this.checkUsable('loadStateDict');
+    if (options.strict !== undefined) boolean('loadStateDict: strict', options.strict);
     const { load, missing, unexpected } = matchStateDict(this.entries, dict, { strict: options.strict ?? true, what: 'loadStateDict' });
     for (const [entry, tensor] of load) this.write(entry, tensor);
     await this.runtime.sync();
@@ -299,6 +267,11 @@ export class CompiledModel {
     if (source.kind === 'counter') this.counters.set(entry.name, counterValue(tensor));
     else if (source.kind === 'param') this.runtime.write(this.shared.params, tensor.data as Float32Array, source.offset * 4);
     else this.runtime.write(this.shared.byKey.get(entry.name)!, tensor.data as Float32Array);
+  }
+
+  /** Pipeline keys a subclass's own plans acquired (released by destroy()). */
+  protected ownedPipelines(): string[] {
+    return [];
   }
 
   /** Buffers a subclass owns beyond the shared ones and the evaluation plans. */
@@ -323,6 +296,7 @@ export class CompiledModel {
       ...evalRuns.flatMap((run) => run.materialized.owned),
     ]);
     for (const buffer of buffers) this.runtime.destroyBuffer(buffer);
+    this.runtime.releasePipelines([...this.ownedPipelines(), ...evalRuns.flatMap((run) => run.materialized.pipelineKeys)]);
     if (this.ownsRuntime) this.runtime.destroy();
   }
 
@@ -330,15 +304,5 @@ export class CompiledModel {
   async sync(): Promise<void> {
     this.checkUsable('sync');
     await this.runtime.sync();
-  }
-}
-
-/** Creates the model's registered GPU buffers (running statistics) with their initial values. */
-export function createModelBuffers(runtime: GpuRuntime, graph: GraphBuilder, shared: SharedBuffers): void {
-  for (const b of graph.buffers) {
-    if (b.dtype !== 'f32') continue;
-    const buffer = runtime.createBuffer(sizeOf(b.shape) * 4, b.name);
-    if (b.init) runtime.write(buffer, b.init);
-    shared.byKey.set(b.name, buffer);
   }
 }

@@ -83,6 +83,8 @@ export interface Materialized {
   readonly buffers: ReadonlyMap<string, GPUBuffer>;
   /** GPU buffers this schedule owns (planned slots and local buffers). */
   readonly owned: readonly GPUBuffer[];
+  /** Keys of the pipelines it acquired (one per call), released when its model is destroyed. */
+  readonly pipelineKeys: readonly string[];
 }
 
 export async function materialize(runtime: GpuRuntime, schedule: Schedule, shared: SharedBuffers, label: string): Promise<Materialized> {
@@ -147,10 +149,10 @@ export async function materialize(runtime: GpuRuntime, schedule: Schedule, share
     buffers.set(key, 'buffer' in resource ? resource.buffer : resource);
   }
 
-  const pipelines = await Promise.all(schedule.calls.map((call) => runtime.prepare(call.program)));
+  const pipelines = await Promise.all(schedule.calls.map((call) => runtime.acquirePipeline(call.program)));
   const launches = schedule.calls.map((call, i) => {
     const pipeline = pipelines[i]!;
     return { pipeline, bindGroup: runtime.bindGroup(pipeline, call.keys.map((key) => resources.get(key)!)) };
   });
-  return { launches, buffers, owned };
+  return { launches, buffers, owned, pipelineKeys: pipelines.map((p) => p.key) };
 }

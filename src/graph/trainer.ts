@@ -1,30 +1,25 @@
 // compile(model, options) → Trainer: the public training API. Everything GPU-side is made
 // here once; step() only writes the batch and the per-step uniforms and submits once.
 import { ConfigError } from '../errors';
-import { integer } from '../validate';
+import { finiteNumber, integer } from '../validate';
 import { GpuRuntime } from '../gpu/runtime';
-import {
-  optimizerUniform,
-  resolveOptimizer,
-  segmentTable,
-  stateSlots,
-  UNIFORM_WORDS,
-  type OptimizerConfig,
-  type ResolvedOptimizer,
-} from '../kernels/optim';
+import { optimizerUniform, resolveOptimizer, stateSlots, UNIFORM_WORDS, type OptimizerConfig, type ResolvedOptimizer } from '../kernels/optim';
 import { dropoutUniforms } from '../kernels/dropout';
 import type { Module } from '../nn/module';
 import type { LrSchedule } from '../optim/schedules';
-import { arenaSegments, initialArena, layoutArena, splitArena, type ArenaLayout } from './arena';
-import { buildSchedule, KEYS } from './build';
+import { initialArena, layoutArena, splitArena, type ArenaLayout } from './arena';
+import { KEYS } from './build';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
-import { buildGraph, checkArenaLimits, checkModel, CompiledModel, createModelBuffers, type ModelSpec } from './compiled-model';
+import { CompiledModel, type ModelSpec } from './compiled-model';
+import { buildGraph, checkArenaLimits, checkModel, createModelBuffers } from './model-setup';
 import { checkCompileOptions } from './options';
 import type { DeviceLostError } from '../gpu/errors';
 import type { GraphBuilder } from './ir';
-import { METRIC_CORRECT, METRIC_LOSS, METRIC_WORDS, normalizeLoss, usesLabels, type LossConfig } from './loss';
+import { METRIC_CORRECT, METRIC_LOSS, METRIC_NONFINITE_STEP, METRIC_WORDS, normalizeLoss, usesLabels, type LossConfig } from './loss';
 import { MetricsRing, nonFiniteStep, type TrainingMetrics } from './metrics';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
+import { fit, type FitData, type FitOptions, type History } from './fit';
+import { trainSchedule, type TrainPlanSpec } from './train-schedule';
 
 export interface CompileOptions {
   /** Shape of one sample, e.g. [1, 28, 28] or [784]. */
@@ -75,25 +70,12 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
   const config = resolveOptimizer(options.optimizer);
   const { batchSize } = options;
   const evalBatchSize = options.evalBatchSize ?? 1000;
-  const { graph, ends, outputs } = buildGraph(model, batchSize, options.inputShape);
+  const { graph, outputs } = buildGraph(model, batchSize, options.inputShape);
   const layout = layoutArena(graph.params);
-  const stateFloats = stateSlots(config) * layout.size;
-  const trainSchedule = (subgroupSize: number | undefined) =>
-    buildSchedule(graph, ends, {
-      mode: 'train',
-      loss,
-      layout,
-      subgroupSize,
-      optimizer: {
-        config,
-        stateFloats,
-        segmentTable: segmentTable(arenaSegments(layout), layout.size),
-        clipGradNorm: options.clipGradNorm,
-      },
-    }).schedule;
+  const plan: TrainPlanSpec = { model, inputShape: options.inputShape, loss, layout, optimizer: config, clipGradNorm: options.clipGradNorm };
   // Built once without a device, so that every error is thrown before any GPU work; then
   // again for the device's kernels when it has subgroups.
-  let schedule = trainSchedule(undefined);
+  let schedule = trainSchedule(plan, batchSize, undefined);
 
   const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? (await GpuRuntime.create());
@@ -101,7 +83,7 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
     return await runtime.cleanupOnError(async () => {
       runtime.checkAlive();
       checkArenaLimits(runtime, layout, 'compile');
-      if (runtime.subgroupSize !== undefined) schedule = trainSchedule(runtime.subgroupSize);
+      if (runtime.subgroupSize !== undefined) schedule = trainSchedule(plan, batchSize, runtime.subgroupSize);
       schedule.checkLimits(runtime.device.limits, 'compile');
       const params = runtime.createBuffer(layout.size * 4, KEYS.params);
       runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
@@ -110,7 +92,7 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
       createModelBuffers(runtime, graph, shared);
       const train = await materialize(runtime, schedule, shared, 'train');
       const spec = { inputShape: options.inputShape, loss, evalBatchSize, onDeviceLost: options.onDeviceLost };
-      const trainer = new Trainer(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime, { ...options, optimizer: config }, train);
+      const trainer = new Trainer(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime, { ...options, optimizer: config }, train, plan);
       await trainer.prepareEvaluation('eval', evalBatchSize);
       await runtime.sync();
       return trainer;
@@ -135,6 +117,10 @@ export class Trainer extends CompiledModel {
   /** Completion of recently submitted steps, oldest first (for throttle()). */
   private readonly inFlight: Promise<unknown>[] = [];
   private stepsSinceReset = 0;
+  /** Plans for batches smaller than batchSize (an epoch's last), by rows; see prepareBatch(). */
+  private readonly tailRuns = new Map<number, Materialized>();
+  /** setLearningRate()'s rate, which replaces lrSchedule from then on. */
+  private lrOverride: number | undefined;
 
   constructor(
     runtime: GpuRuntime,
@@ -147,6 +133,7 @@ export class Trainer extends CompiledModel {
     ownsRuntime: boolean,
     private readonly options: CompileOptions & { optimizer: ResolvedOptimizer },
     private readonly trainRun: Materialized,
+    private readonly plan: TrainPlanSpec,
   ) {
     super(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime);
     this.seed = options.seed ?? 0;
@@ -168,32 +155,79 @@ export class Trainer extends CompiledModel {
   /** Frees the training plan and metrics staging too. */
   protected override ownedBuffers(): GPUBuffer[] {
     this.ring.destroy();
-    return [...this.trainRun.owned];
+    return [...this.trainRun.owned, ...[...this.tailRuns.values()].flatMap((run) => run.owned)];
+  }
+
+  protected override ownedPipelines(): string[] {
+    return [this.trainRun, ...this.tailRuns.values()].flatMap((run) => [...run.pipelineKeys]);
+  }
+
+  /**
+   * Compiles the training plan for batches of `rows` < batchSize (an epoch's last, partial
+   * batch), so that step() accepts them. It shares every weight, gradient, optimizer and
+   * running-statistics buffer with the main plan; its loss is the mean over its rows.
+   */
+  async prepareBatch(rows: number): Promise<void> {
+    this.checkUsable('prepareBatch');
+    integer('prepareBatch: rows', rows, 1, this.batchSize);
+    if (rows === this.batchSize || this.tailRuns.has(rows)) return;
+    const schedule = trainSchedule(this.plan, rows, this.runtime.subgroupSize);
+    this.tailRuns.set(rows, await materialize(this.runtime, schedule, this.shared, `train ${rows}`));
   }
 
   /**
    * One training step on a batch: forward, loss, backward and optimizer update, recorded into
    * one submit. Returns without waiting for the GPU. `y` holds class indices (Uint32Array)
-   * for cross-entropy / NLL, else targets shaped like the output.
+   * for cross-entropy / NLL, else targets shaped like the output. A batch has batchSize rows,
+   * or fewer when prepareBatch(rows) was awaited first.
    */
   step(x: Float32Array, y: Uint32Array | Float32Array): void {
     this.checkUsable('step');
-    this.checkBatch(x, y, this.batchSize, 'step');
-    const { runtime, trainRun } = this;
+    const rows = x instanceof Float32Array ? x.length / this.sampleSize : this.batchSize;
+    const run = rows === this.batchSize ? this.trainRun : this.tailRuns.get(rows);
+    this.checkBatch(x, y, run ? rows : this.batchSize, 'step');
+    this.stepWith(run!, x, y, rows);
+  }
+
+  /** The learning rate the next step uses: setLearningRate()'s, else lrSchedule's, else the optimizer's. */
+  get learningRate(): number {
+    return this.lrOverride ?? this.options.lrSchedule?.(this.steps, this.options.totalSteps ?? Infinity) ?? this.options.optimizer.lr;
+  }
+
+  /**
+   * Sets the learning rate of every following step (finite in float32, ≥ 0). It replaces
+   * lrSchedule from then on (the step counter still advances: Adam's bias correction and
+   * Adagrad's lr decay are unchanged); restore() and checkpoints do not carry it.
+   */
+  setLearningRate(lr: number): void {
+    this.checkUsable('setLearningRate');
+    finiteNumber('setLearningRate: lr', lr, 0);
+    this.lrOverride = lr;
+  }
+
+  /** Trains for whole epochs with validation, callbacks, early stopping and abort (see fit.ts). */
+  async fit(data: FitData, options: FitOptions): Promise<History> {
+    this.checkUsable('fit');
+    return fit(this, data, options);
+  }
+
+  private stepWith(run: Materialized, x: Float32Array, y: Uint32Array | Float32Array, rows: number): void {
+    const { runtime } = this;
     const before = runtime.stats();
     this.steps++;
     this.countTrainForward();
-    runtime.write(trainRun.buffers.get(KEYS.input)!, x);
-    runtime.write(trainRun.buffers.get(KEYS.targets)!, y);
-    const lr = this.options.lrSchedule?.(this.steps - 1, this.options.totalSteps ?? Infinity);
+    runtime.write(run.buffers.get(KEYS.input)!, x);
+    runtime.write(run.buffers.get(KEYS.targets)!, y);
+    const lr = this.lrOverride ?? this.options.lrSchedule?.(this.steps - 1, this.options.totalSteps ?? Infinity);
     runtime.write(this.shared.byKey.get(KEYS.optimizerUniform)!, optimizerUniform(this.options.optimizer, { lr, step: this.steps }, this.uniform));
     const rngBuffer = this.shared.byKey.get(KEYS.dropoutRng);
     if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.seed, this.steps, this.rng));
     this.stepsSinceReset++;
-    this.samplesSinceReset += this.batchSize;
+    this.samplesSinceReset += rows;
     const every = this.options.metricsEvery ?? 20;
-    const slot = this.steps % every === 0 ? this.ring.take() : undefined;
-    runtime.submit(trainRun.launches, 'train step', slot ? [slot.copy] : []);
+    // The ring reads the main plan's metrics; a tail step's are added by flushMetrics().
+    const slot = run === this.trainRun && this.steps % every === 0 ? this.ring.take() : undefined;
+    runtime.submit(run.launches, 'train step', slot ? [slot.copy] : []);
     this.inFlight.push(runtime.device.queue.onSubmittedWorkDone());
     if (slot) this.ring.collect(slot.staging, { steps: this.stepsSinceReset, samples: this.samplesSinceReset }, usesLabels(this.spec.loss));
     if (this.steps > 1) {
@@ -221,7 +255,7 @@ export class Trainer extends CompiledModel {
   /** Starts a new averaging window (e.g. each epoch). */
   resetMetrics(): void {
     this.checkUsable('resetMetrics');
-    this.runtime.write(this.trainRun.buffers.get(KEYS.metrics)!, this.zeros);
+    for (const run of [this.trainRun, ...this.tailRuns.values()]) this.runtime.write(run.buffers.get(KEYS.metrics)!, this.zeros);
     this.ring.reset();
     this.stepsSinceReset = 0;
     this.samplesSinceReset = 0;
@@ -231,6 +265,12 @@ export class Trainer extends CompiledModel {
   async flushMetrics(): Promise<TrainingMetrics> {
     this.checkUsable('flushMetrics');
     const values = await this.runtime.readFloat32(this.trainRun.buffers.get(KEYS.metrics)!, METRIC_WORDS);
+    for (const run of this.tailRuns.values()) {
+      const tail = await this.runtime.readFloat32(run.buffers.get(KEYS.metrics)!, METRIC_WORDS);
+      values[METRIC_LOSS] = values[METRIC_LOSS]! + tail[METRIC_LOSS]!;
+      values[METRIC_CORRECT] = values[METRIC_CORRECT]! + tail[METRIC_CORRECT]!;
+      if (nonFiniteStep(values) === null) values.set(tail.subarray(METRIC_NONFINITE_STEP, METRIC_NONFINITE_STEP + 1), METRIC_NONFINITE_STEP);
+    }
     const labels = usesLabels(this.spec.loss);
     return {
       loss: values[METRIC_LOSS]! / this.stepsSinceReset,

@@ -1,0 +1,62 @@
+// Setting a compiled model up: argument and device-limit checks, the graph for one batch
+// size, the evaluation plan buckets and the registered buffers (shared by compile() and
+// compileInference()).
+import { ConfigError, ResourceLimitError } from '../errors';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Module } from '../nn/module';
+import { show } from '../validate';
+import type { ArenaLayout } from './arena';
+import { GraphBuilder, ShapeError, showShape, sizeOf } from './ir';
+import type { SharedBuffers } from './schedule';
+
+/** The model argument of compile() / compileInference(): a Module (a layer or Sequential). */
+export function checkModel(what: string, model: unknown): void {
+  if (typeof model !== 'object' || model === null || typeof (model as Module).build !== 'function') {
+    throw new ConfigError(`${what}: model must be a Module (a layer, Sequential or functional graph), got ${show(model)}`);
+  }
+}
+
+/** The parameter arena is bound whole by the optimizer: it must fit one storage binding. */
+export function checkArenaLimits(runtime: GpuRuntime, layout: ArenaLayout, what: string): void {
+  const { maxStorageBufferBindingSize, maxBufferSize } = runtime.device.limits;
+  const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
+  if (layout.size * 4 > limit) {
+    const largest = layout.entries.reduce((a, b) => (b.length > a.length ? b : a));
+    throw new ResourceLimitError(
+      `${what}: the ${layout.entries.length} parameters need ${layout.size * 4} bytes, over this device's ` +
+        `maxStorageBufferBindingSize of ${limit} bytes (the largest is ${largest.name} ${showShape(largest.shape)}, ${largest.length * 4} bytes)`,
+    );
+  }
+}
+
+export function buildGraph(model: Module, batch: number, inputShape: readonly number[]) {
+  const graph = new GraphBuilder();
+  const input = graph.tensor([batch, ...inputShape], 'input', 'input');
+  const output = model.build(graph, input, '');
+  if (graph.params.length === 0) throw new ShapeError('compile: the model has no trainable parameters');
+  const outShape = graph.shape(output);
+  if (outShape.length !== 2) throw new ShapeError(`compile: the model output must be [N, C], got ${showShape(outShape)}`);
+  return { graph, ends: { input, output }, outputs: outShape[1]! };
+}
+
+/**
+ * Plan batch sizes for eval-mode forward passes: powers of 8 below the largest batch, and the
+ * largest. A call with r rows runs the smallest plan of at least r rows, padded, so any sample
+ * count reuses a few plans (compiled on first use) instead of compiling one per count. Padding
+ * is exact in eval mode, where every sample is computed on its own.
+ */
+export function evalBuckets(largest: number): number[] {
+  const buckets: number[] = [];
+  for (let b = 1; b < largest; b *= 8) buckets.push(b);
+  return [...buckets, largest];
+}
+
+/** Creates the model's registered GPU buffers (running statistics) with their initial values. */
+export function createModelBuffers(runtime: GpuRuntime, graph: GraphBuilder, shared: SharedBuffers): void {
+  for (const b of graph.buffers) {
+    if (b.dtype !== 'f32') continue;
+    const buffer = runtime.createBuffer(sizeOf(b.shape) * 4, b.name);
+    if (b.init) runtime.write(buffer, b.init);
+    shared.byKey.set(b.name, buffer);
+  }
+}
