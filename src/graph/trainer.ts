@@ -214,12 +214,14 @@ export class Trainer extends CompiledModel {
   private stepWith(run: Materialized, x: Float32Array, y: Uint32Array | Float32Array, rows: number): void {
     const { runtime } = this;
     const before = runtime.stats();
+    // The uniform first: a schedule's bad rate throws before any state changes.
+    const lr = this.lrOverride ?? this.options.lrSchedule?.(this.steps, this.options.totalSteps ?? Infinity);
+    optimizerUniform(this.options.optimizer, { lr, step: this.steps + 1 }, this.uniform);
     this.steps++;
     this.countTrainForward();
     runtime.write(run.buffers.get(KEYS.input)!, x);
     runtime.write(run.buffers.get(KEYS.targets)!, y);
-    const lr = this.lrOverride ?? this.options.lrSchedule?.(this.steps - 1, this.options.totalSteps ?? Infinity);
-    runtime.write(this.shared.byKey.get(KEYS.optimizerUniform)!, optimizerUniform(this.options.optimizer, { lr, step: this.steps }, this.uniform));
+    runtime.write(this.shared.byKey.get(KEYS.optimizerUniform)!, this.uniform);
     const rngBuffer = this.shared.byKey.get(KEYS.dropoutRng);
     if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.seed, this.steps, this.rng));
     this.stepsSinceReset++;
