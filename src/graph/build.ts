@@ -1,5 +1,6 @@
 // Builds the schedule of a training step or an evaluation batch from a graph: forward calls,
 // the loss head, backward calls in reverse, and the fused optimizer update.
+import { ResourceLimitError } from '../errors';
 import { clipNorm, clipScale } from '../kernels/clip';
 import { accumulate } from '../kernels/elementwise';
 import { optimizerUpdate, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
@@ -122,7 +123,7 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     },
   };
 
-  for (const op of graph.ops) (RULES[op.kind].forward as (c: LowerContext, o: Op) => void)(ctx, op);
+  for (const op of graph.ops) lowerOp(op, () => (RULES[op.kind].forward as (c: LowerContext, o: Op) => void)(ctx, op));
 
   const outShape = graph.shape(ends.output);
   const output = ctx.value(ends.output);
@@ -141,7 +142,7 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
   if (!opt) return { schedule, output };
 
   for (const op of [...graph.ops].reverse()) {
-    (RULES[op.kind].backward as (c: LowerContext, o: Op) => void)(ctx, op);
+    lowerOp(op, () => (RULES[op.kind].backward as (c: LowerContext, o: Op) => void)(ctx, op));
     for (const { from, to, floats } of pendingSums.splice(0)) schedule.call(accumulate(floats), [from, to]);
   }
 
@@ -162,4 +163,14 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     KEYS.metrics,
   ]);
   return { schedule, output };
+}
+
+/** Runs one op's lowering; a kernel's limit error (e.g. too many workgroups) gets the op's layer. */
+function lowerOp(op: Op, lower: () => void): void {
+  try {
+    lower();
+  } catch (error) {
+    if (error instanceof ResourceLimitError) throw new ResourceLimitError(`layer ${op.layer} (${op.kind}): ${error.message}`, { cause: error });
+    throw error;
+  }
 }

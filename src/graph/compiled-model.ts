@@ -8,9 +8,9 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { StateDict, StateDictLike, StateTensor } from '../io/state-dict';
 import type { Module } from '../nn/module';
 import { splitArena, type ArenaLayout } from './arena';
-import { buildSchedule, KEYS } from './build';
+import { KEYS } from './build';
 import { ShapeError, showShape, sizeOf, type GraphBuilder } from './ir';
-import { buildGraph, evalBuckets } from './model-setup';
+import { evalBuckets, evalSchedule } from './model-setup';
 import { METRIC_CORRECT, METRIC_LOSS, METRIC_ROWS, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
 import { counterValue, matchStateDict, stateEntries, type StateEntry } from './state';
@@ -137,14 +137,8 @@ export class CompiledModel {
     const key = `${mode}:${batch}`;
     let run = this.evalRuns.get(key);
     if (!run) {
-      const { graph, ends } = buildGraph(this.model, batch, this.spec.inputShape);
-      const { schedule, output } = buildSchedule(graph, ends, {
-        mode,
-        loss: this.spec.loss,
-        layout: this.layout,
-        subgroupSize: this.runtime.subgroupSize,
-        padded,
-      });
+      const planSpec = { model: this.model, inputShape: this.spec.inputShape, loss: this.spec.loss, layout: this.layout };
+      const { schedule, output } = evalSchedule(planSpec, batch, mode, this.runtime.subgroupSize);
       run = materialize(this.runtime, schedule, this.shared, `eval ${batch}`).then((materialized) => ({ materialized, output, batch, padded }));
       this.evalRuns.set(key, run);
     }

@@ -7,7 +7,7 @@ import { initialArena, layoutArena } from './arena';
 import { KEYS } from './build';
 import type { DeviceLostError } from '../gpu/errors';
 import { CompiledModel } from './compiled-model';
-import { buildGraph, checkArenaLimits, checkModel, createModelBuffers } from './model-setup';
+import { buildGraph, checkArenaLimits, checkEvalLimits, checkModel, createModelBuffers } from './model-setup';
 import { checkInferenceOptions } from './options';
 import { normalizeLoss, type LossConfig } from './loss';
 import type { SharedBuffers } from './schedule';
@@ -49,6 +49,7 @@ export async function compileInference(model: Module, options: InferenceOptions)
     return await runtime.cleanupOnError(async () => {
       runtime.checkAlive();
       checkArenaLimits(runtime, layout, 'compileInference');
+      checkEvalLimits(runtime, { model, inputShape: options.inputShape, loss, layout }, evalBatchSize);
       const params = runtime.createBuffer(layout.size * 4, KEYS.params);
       runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
       const shared: SharedBuffers = { params, byKey: new Map() };

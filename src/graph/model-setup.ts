@@ -6,7 +6,9 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Module } from '../nn/module';
 import { show } from '../validate';
 import type { ArenaLayout } from './arena';
+import { buildSchedule } from './build';
 import { GraphBuilder, ShapeError, showShape, sizeOf } from './ir';
+import type { LossConfig } from './loss';
 import type { SharedBuffers } from './schedule';
 
 /** The model argument of compile() / compileInference(): a Module (a layer or Sequential). */
@@ -37,6 +39,31 @@ export function buildGraph(model: Module, batch: number, inputShape: readonly nu
   const outShape = graph.shape(output);
   if (outShape.length !== 2) throw new ShapeError(`compile: the model output must be [N, C], got ${showShape(outShape)}`);
   return { graph, ends: { input, output }, outputs: outShape[1]! };
+}
+
+/** What an evaluation plan is built from. */
+export interface EvalPlanSpec {
+  model: Module;
+  inputShape: readonly number[];
+  loss: LossConfig;
+  layout: ArenaLayout;
+}
+
+/**
+ * The forward schedule of `batch` rows for predict()/evaluate(): batch statistics in 'train'
+ * mode, running statistics and a padded batch (see HeadKeys.padded) in 'eval' mode.
+ */
+export function evalSchedule(spec: EvalPlanSpec, batch: number, mode: 'train' | 'eval', subgroupSize: number | undefined) {
+  const { graph, ends } = buildGraph(spec.model, batch, spec.inputShape);
+  return buildSchedule(graph, ends, { mode, loss: spec.loss, layout: spec.layout, subgroupSize, padded: mode === 'eval' });
+}
+
+/**
+ * The largest evaluation plan (evalBatchSize rows; train-mode plans are never larger) must
+ * fit the device: checked before any buffer is made, so a failing compile does no GPU work.
+ */
+export function checkEvalLimits(runtime: GpuRuntime, spec: EvalPlanSpec, evalBatchSize: number): void {
+  evalSchedule(spec, evalBatchSize, 'eval', runtime.subgroupSize).schedule.checkLimits(runtime.device.limits, `eval ${evalBatchSize}`);
 }
 
 /**

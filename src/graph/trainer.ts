@@ -11,7 +11,7 @@ import { initialArena, layoutArena, splitArena, type ArenaLayout } from './arena
 import { KEYS } from './build';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { CompiledModel, type ModelSpec } from './compiled-model';
-import { buildGraph, checkArenaLimits, checkModel, createModelBuffers } from './model-setup';
+import { buildGraph, checkArenaLimits, checkEvalLimits, checkModel, createModelBuffers } from './model-setup';
 import { checkCompileOptions } from './options';
 import type { DeviceLostError } from '../gpu/errors';
 import type { GraphBuilder } from './ir';
@@ -83,6 +83,7 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
     return await runtime.cleanupOnError(async () => {
       runtime.checkAlive();
       checkArenaLimits(runtime, layout, 'compile');
+      checkEvalLimits(runtime, { model, inputShape: options.inputShape, loss, layout }, evalBatchSize);
       if (runtime.subgroupSize !== undefined) schedule = trainSchedule(plan, batchSize, runtime.subgroupSize);
       schedule.checkLimits(runtime.device.limits, 'compile');
       const params = runtime.createBuffer(layout.size * 4, KEYS.params);

@@ -115,13 +115,13 @@ describe('predict() arguments', () => {
     await failsBeforeGpuWork(runtime, () => (modelOf(model).predict as (...a: unknown[]) => unknown)(...args), kind, fragments);
   });
 
-  // GAP (src/graph/compiled-model.ts, predict()): the default `count = x.length / sampleSize`
+  // Fixed bug, kept as a regression test (src/graph/compiled-model.ts, predict()); it was: the default `count = x.length / sampleSize`
   // is evaluated before any check, so predict() without an input is a TypeError.
   it('no input is a ConfigError naming the input', async () => {
     await failsBeforeGpuWork(runtime, () => (served.predict as () => unknown)(), ConfigError, ['predict: input', 'got undefined']);
   });
 
-  // GAP (src/graph/compiled-model.ts, predict()): a bad count is reported as "input has N values,
+  // Fixed bug, kept as a regression test (src/graph/compiled-model.ts, predict()); it was: a bad count is reported as "input has N values,
   // not a whole number of samples" (a ShapeError), which names neither `count` nor its value.
   it.each([
     ['0', 0],
@@ -145,20 +145,20 @@ describe('other per-call arguments', () => {
     await failsBeforeGpuWork(runtime, run, ConfigError, fragments);
   });
 
-  // GAP (src/graph/compiled-model.ts, evalRun()): rows over evalBatchSize find no eval bucket,
+  // Fixed bug, kept as a regression test (src/graph/compiled-model.ts, evalRun()); it was: rows over evalBatchSize find no eval bucket,
   // and the plan is built for batch `undefined`: "input: every dimension must be a positive
   // integer, got [, 4]" (a ShapeError that names neither rows nor the limit).
   it("prepareEvaluation('eval', rows > evalBatchSize) is a ConfigError naming rows and the limit", async () => {
     await failsBeforeGpuWork(runtime, () => served.prepareEvaluation('eval', 9), ConfigError, ['prepareEvaluation: rows', '8', 'got 9']);
   });
 
-  // GAP (src/graph/compiled-model.ts, loadStateDict()): options.strict is not checked; any
+  // Fixed bug, kept as a regression test (src/graph/compiled-model.ts, loadStateDict()); it was: options.strict is not checked; any
   // truthy value (the string 'false' included) means strict.
   it('loadStateDict strict "false" is a ConfigError', async () => {
     await failsBeforeGpuWork(runtime, () => served.loadStateDict(new Map(), { strict: any('false') }), ConfigError, ['loadStateDict: strict', 'got "false"']);
   });
 
-  // GAP (src/graph/compiled-model.ts, evalRun()): a train-mode plan of more rows than
+  // Fixed bug, kept as a regression test (src/graph/compiled-model.ts, evalRun()); it was: a train-mode plan of more rows than
   // evalBatchSize compiles (buffers, pipelines) instead of failing like eval mode's bucket limit.
   it("prepareEvaluation('train', rows > evalBatchSize) fails before any GPU work", async () => {
     await failsBeforeGpuWork(runtime, () => served.prepareEvaluation('train', 9), ConfigError, ['prepareEvaluation: rows', 'got 9']);

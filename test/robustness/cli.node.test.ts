@@ -153,7 +153,7 @@ describe('failures while running: exit 1, one line', () => {
     expectOneLine(err, /EISDIR/);
   });
 
-  // GAP (src/cli/mnist-files.ts): an unreadable data file (here a folder) is a plain Node error,
+  // Fixed bug, kept as a regression test (src/cli/mnist-files.ts); it was: an unreadable data file (here a folder) is a plain Node error,
   // not a ShadergradError, so the line is "Error: EISDIR: illegal operation on a directory,
   // read (at Object.readSync …)" and names neither the file nor the folder.
   it('a data file that cannot be read (a folder) names the file', async () => {

@@ -151,7 +151,7 @@ describe('files and state dicts that do not fit the model', () => {
     await expect(trainer.restore(checkpoint)).rejects.toThrow(StateDictError);
   });
 
-  // GAP (src/graph/trainer.ts restore / checkpoint.ts): bytes that are not a Uint8Array (a
+  // Fixed bug, kept as a regression test (src/graph/trainer.ts restore / checkpoint.ts); it was: bytes that are not a Uint8Array (a
   // string, a number array) are not checked, so they surface as a TypeError or a confusing
   // format error instead of a ConfigError naming the argument.
   it('restore() of a string is a ConfigError naming the argument', async () => {

@@ -62,7 +62,7 @@ describe('too big for the device, found before any GPU work', () => {
     [
       'a batch over the dispatch limit (maxComputeWorkgroupsPerDimension)',
       () => trainOn(new Sequential([new Linear(1, 1)]), [1], 2 ** 22, { loss: 'mse', optimizer: sgd() }),
-      () => ['matmul', 'workgroups', 'per-dimension limit of 65535'],
+      () => ['layer 0 (linear)', 'matmul', 'workgroups', 'per-dimension limit of 65535'],
     ],
     [
       'BatchNorm1d over 65535 channels (one workgroup each)',
@@ -75,15 +75,14 @@ describe('too big for the device, found before any GPU work', () => {
     await failsBeforeGpuWork(runtime, run, ResourceLimitError, fragments());
   });
 
-  // GAP (src/graph/compiled-model.ts, checkArenaLimits): the arena error counts parameters but
+  // Fixed bug, kept as a regression test (src/graph/compiled-model.ts, checkArenaLimits); it was: the arena error counts parameters but
   // does not name the tensor that makes it too big.
   it('the arena error names the largest parameter (0.weight)', async () => {
     await failsBeforeGpuWork(runtime, () => trainOn(new Sequential([new Linear(rowsOver(1024), 1024)]), [rowsOver(1024)], 2, { optimizer: sgd() }), ResourceLimitError, ['0.weight']);
   });
 
-  // GAP (src/graph/lower.ts / build.ts): kernel descriptors do not know the layer they lower, so
-  // the dispatch-limit error names the matmul, not "Linear (layer 0)".
-  it.fails('the dispatch-limit error names the layer', async () => {
+  // A kernel descriptor's limit error gets the layer it lowers (src/graph/build.ts, lowerOp).
+  it('the dispatch-limit error names the layer', async () => {
     await failsBeforeGpuWork(runtime, () => trainOn(new Sequential([new Linear(1, 1)]), [1], 2 ** 22, { loss: 'mse', optimizer: sgd() }), ResourceLimitError, ['layer 0']);
   });
 });
@@ -99,10 +98,8 @@ describe('a compile that fails late leaves nothing behind', () => {
     expect(runtime.pipelines.size).toBe(before.cachedPipelines);
   });
 
-  // GAP (src/graph/trainer.ts, compile): only the training plan is checked against the limits
-  // before allocation; the evaluation plan of evalBatchSize rows is checked when it is
-  // materialized, after the arenas, the training plan and its pipelines were made.
-  it.fails('an evalBatchSize too big for the device fails before any GPU work', async () => {
+  // The evaluation plan of evalBatchSize rows is checked with the training plan (checkEvalLimits).
+  it('an evalBatchSize too big for the device fails before any GPU work', async () => {
     await failsBeforeGpuWork(runtime, () => compile(wide(), { ...validOptions(runtime), evalBatchSize: rowsOver(1024) }), ResourceLimitError, ['0:linear']);
   });
 
@@ -114,9 +111,8 @@ describe('a compile that fails late leaves nothing behind', () => {
     expect(runtime.pipelines.size).toBe(before.cachedPipelines);
   });
 
-  // GAP (src/graph/inference.ts, compileInference): no limit check before the parameter
-  // arena is created; the plan's limits are found when it is materialized.
-  it.fails('a compileInference batchSize too big for the device fails before any GPU work', async () => {
+  // compileInference checks its plan before the parameter arena is made.
+  it('a compileInference batchSize too big for the device fails before any GPU work', async () => {
     await failsBeforeGpuWork(runtime, () => compileInference(wide(), { inputShape: [4], batchSize: rowsOver(1024), runtime }), ResourceLimitError, ['0:linear']);
   });
 

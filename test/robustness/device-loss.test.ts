@@ -90,7 +90,7 @@ describe('losing the device during work', () => {
     await model.destroy();
   });
 
-  // GAP (src/gpu/runtime.ts, destroy()): runtime.lost is only set when device.lost settles, a
+  // Fixed bug, kept as a regression test (src/gpu/runtime.ts, destroy()); it was: runtime.lost is only set when device.lost settles, a
   // moment after destroy(); until then checkAlive() passes, so a step() right after
   // runtime.destroy() records into a dead device without a word.
   it('a step() right after runtime.destroy() throws DeviceLostError', async () => {

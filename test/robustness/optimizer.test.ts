@@ -82,7 +82,7 @@ describe('optimizer configs', () => {
     }
   });
 
-  // GAP (src/graph/trainer.ts, step()): the learning rate is computed after the step counter
+  // Fixed bug, kept as a regression test (src/graph/trainer.ts, step()); it was: the learning rate is computed after the step counter
   // is incremented and the batch is written, so a bad lrSchedule value leaves the trainer one
   // step ahead of what ran (a later checkpoint() saves a step that never happened).
   it('a failed step (lrSchedule NaN) leaves the step count where it was', async () => {
