@@ -175,12 +175,12 @@ export interface Cycles {
   cycles: CycleSample[];
 }
 
-/** Batch size of cycle `i` (from 0): 16, 32, …, 640, then around again. */
-export const cycleBatch = (i: number): number => 16 * (1 + (i % 40));
+/** Batch size of cycle `i` (from 0) among `sizes` distinct ones: 16, 32, …, 16·sizes, then around again. */
+export const cycleBatch = (i: number, sizes = 40): number => 16 * (1 + (i % sizes));
 
 /**
  * `count` cycles of compile → CYCLE_STEPS steps → evaluate() → destroy() of the MNIST MLP,
- * each at a different batch size, each on its own runtime (compile's default) or all on one
+ * each at a different batch size (`sizes` distinct ones, in turn), each on its own runtime (compile's default) or all on one
  * GpuRuntime.create() runtime.
  */
 export async function compileCycles(
@@ -188,6 +188,7 @@ export async function compileCycles(
   count: number,
   runtime: 'own' | 'shared',
   onCycle: (sample: CycleSample) => void = () => {},
+  sizes = 40,
 ): Promise<Cycles> {
   const shared = runtime === 'shared' ? await GpuRuntime.create() : undefined;
   const before = await memory();
@@ -195,7 +196,7 @@ export async function compileCycles(
   try {
     for (let i = 0; i < count; i++) {
       const start = performance.now();
-      const batch = cycleBatch(i);
+      const batch = cycleBatch(i, sizes);
       const trainer = await compileMlp(batch, shared);
       const used = trainer.runtime;
       let testAccuracy: number;

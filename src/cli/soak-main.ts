@@ -6,7 +6,7 @@ import { ShadergradError } from '../gpu/errors';
 import { GpuRuntime } from '../gpu/runtime';
 import type { CliIo } from './train-main';
 
-export const SOAK_USAGE = 'usage: npm run soak -- [--steps N] [--cycles N] [--quick] [--json]';
+export const SOAK_USAGE = 'usage: npm run soak -- [--steps N] [--cycles N] [--sizes N] [--quick] [--json]';
 
 /**
  * RSS may grow this much after warm-up. RSS is not only our memory: V8 keeps freed pages for
@@ -33,6 +33,8 @@ export const warmupCycles = (cycles: number): number => Math.min(5, Math.ceil(cy
 export interface SoakArgs {
   steps: number;
   cycles: number;
+  /** Distinct batch sizes the cycles go through in turn (default 40: a new one every cycle of a full run). */
+  sizes: number;
   json: boolean;
 }
 
@@ -42,23 +44,26 @@ export class SoakUsageError extends Error {}
 export function parseSoakArgs(argv: readonly string[]): SoakArgs {
   let steps: number | undefined;
   let cycles: number | undefined;
+  let sizes = 40;
   let quick = false;
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--json') json = true;
     else if (flag === '--quick') quick = true;
-    else if (flag === '--steps' || flag === '--cycles') {
+    else if (flag === '--steps' || flag === '--cycles' || flag === '--sizes') {
       const value = argv[++i];
       const n = Number(value);
       if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < 0) {
         throw new SoakUsageError(`${flag} must be an integer ≥ 0, got ${value === undefined ? 'nothing' : `"${value}"`} (${SOAK_USAGE})`);
       }
+      if (flag === '--sizes' && n < 1) throw new SoakUsageError(`--sizes must be an integer ≥ 1, got "${value}" (${SOAK_USAGE})`);
       if (flag === '--steps') steps = n;
+      else if (flag === '--sizes') sizes = n;
       else cycles = n;
     } else throw new SoakUsageError(flag === '--help' || flag === '-h' ? SOAK_USAGE : `unknown option "${flag}" (${SOAK_USAGE})`);
   }
-  return { steps: steps ?? (quick ? 1000 : 10_000), cycles: cycles ?? (quick ? 8 : 40), json };
+  return { steps: steps ?? (quick ? 1000 : 10_000), cycles: cycles ?? (quick ? 8 : 40), sizes, json };
 }
 
 const mb = (bytes: number, digits = 1) => (bytes / 2 ** 20).toFixed(digits);
@@ -176,11 +181,12 @@ export async function runSoakCli(argv: readonly string[], io: CliIo): Promise<nu
       for (const runtime of ['own', 'shared'] as const) {
         log(
           `\ncompile cycles (${runtime === 'own' ? "a: each on its own runtime, compile's default" : 'b: all on one GpuRuntime.create() runtime'}): ` +
-            `${args.cycles} × compile → ${CYCLE_STEPS} steps → evaluate() → destroy(), batch ${cycleBatch(0)}..${cycleBatch(Math.min(args.cycles, 40) - 1)}`,
+            `${args.cycles} × compile → ${CYCLE_STEPS} steps → evaluate() → destroy(), batch ${cycleBatch(0)}..${cycleBatch(Math.min(args.cycles, args.sizes) - 1, args.sizes)}`,
         );
         log(row(['cycle', 'batch', 'RSS MB', 'heap MB', 'bytes held', 'pipelines', 'test %', 's'], CYCLE_WIDTHS));
         const run = await compileCycles(data, args.cycles, runtime, (c) =>
           log(row([c.cycle, c.batch, mb(c.rss), mb(c.heapUsed), c.bytesHeld, c.pipelines, (100 * c.testAccuracy).toFixed(2), c.seconds.toFixed(1)], CYCLE_WIDTHS)),
+          args.sizes,
         );
         const { summary: s, failures: found } = summarizeCycles(run);
         failures.push(...found);

@@ -12,9 +12,11 @@ function capture() {
 }
 
 describe('soak CLI', () => {
-  it('parses --quick, --steps and --cycles, and rejects the rest with exit code 2', async () => {
-    expect(parseSoakArgs([])).toEqual({ steps: 10_000, cycles: 40, json: false });
-    expect(parseSoakArgs(['--quick', '--cycles', '0', '--json'])).toEqual({ steps: 1000, cycles: 0, json: true });
+  it('parses --quick, --steps, --cycles and --sizes, and rejects the rest with exit code 2', async () => {
+    expect(parseSoakArgs([])).toEqual({ steps: 10_000, cycles: 40, sizes: 40, json: false });
+    expect(parseSoakArgs(['--quick', '--cycles', '0', '--json'])).toEqual({ steps: 1000, cycles: 0, sizes: 40, json: true });
+    expect(parseSoakArgs(['--sizes', '2'])).toMatchObject({ sizes: 2 });
+    expect(() => parseSoakArgs(['--sizes', '0'])).toThrow(/--sizes must be an integer ≥ 1, got "0"/);
     const { io, err } = capture();
     expect(await runSoakCli(['--steps', '-3'], io)).toBe(2);
     expect(err).toEqual([expect.stringMatching(/^soak: --steps must be an integer ≥ 0, got "-3"/)]);
