@@ -1,4 +1,5 @@
 // Command-line parsing for `npm run train`: validated options or one clear error line.
+import { parseAugmentFlag, type AugmentFlag } from './augment-flag';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -34,13 +35,19 @@ export interface TrainArgs {
   checkpoint: string | undefined;
   /** Continue from this checkpoint (made with the same options) up to --epochs. */
   resume: string | undefined;
+  /** GPU data augmentation of the training batches (compile's augment option). */
+  augment: AugmentFlag | undefined;
+  /** Fraction of the training samples held out (seeded) and evaluated after every epoch. */
+  validation: number | undefined;
+  /** Stop after this many epochs without a better validation loss, keeping the best weights. */
+  earlyStopping: number | undefined;
 }
 
 export const TRAIN_USAGE =
   'usage: npm run train -- [--model mlp|mlp-bn|cnn|linear] [--epochs N] [--batch B] ' +
-  `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--save FILE] [--load FILE] [--checkpoint FILE] [--resume FILE] [--json]`;
+  `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--save FILE] [--load FILE] [--checkpoint FILE] [--resume FILE] [--augment shift=2,rotate=10,scale=0.9:1.1,noise=0.1,cutout=8,mixup=0.2,cutmix=1] [--validation F] [--early-stopping PATIENCE] [--json]`;
 
-const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data', '--save', '--load', '--checkpoint', '--resume'];
+const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data', '--save', '--load', '--checkpoint', '--resume', '--augment', '--validation', '--early-stopping'];
 
 function positiveInt(flag: string, value: string, least = 1): number {
   const n = Number(value);
@@ -68,6 +75,9 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     load: undefined,
     checkpoint: undefined,
     resume: undefined,
+    augment: undefined,
+    validation: undefined,
+    earlyStopping: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -130,7 +140,24 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       case '--resume':
         args[flag.slice(2) as 'save' | 'load' | 'checkpoint' | 'resume'] = value;
         break;
+      case '--augment':
+        args.augment = parseAugmentFlag(value);
+        break;
+      case '--validation': {
+        const f = Number(value);
+        if (value.trim() === '' || !(f > 0 && f < 1)) throw new UsageError(`--validation must be a fraction in (0, 1), got "${value}"`);
+        args.validation = f;
+        break;
+      }
+      case '--early-stopping':
+        args.earlyStopping = positiveInt(flag, value);
+        break;
     }
+  }
+  // Early stopping watches the validation loss: hold out 10% unless --validation says otherwise.
+  if (args.earlyStopping !== undefined) args.validation ??= 0.1;
+  if (args.resume !== undefined && args.earlyStopping !== undefined) {
+    throw new UsageError('--resume and --early-stopping exclude each other (the best epoch so far is not in a checkpoint)');
   }
   if (args.load !== undefined && args.resume !== undefined) {
     throw new UsageError('--load and --resume exclude each other (a checkpoint holds the weights already)');

@@ -1,5 +1,6 @@
 // The MNIST trainer behind `npm run train`: trains on the GPU from Node (Dawn) and reports test
 // accuracy; with --json the last stdout line is one JSON object with results and per-step counters.
+import { splitDataset } from '../data/arrays';
 import { parseMnist, type Mnist } from '../data/mnist';
 import { compileInference, type InferenceModel } from '../graph/inference';
 import { compile } from '../graph/trainer';
@@ -45,7 +46,7 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const mnist = parseMnist(readMnistFiles(args.data), { trainCount: args.limit, normalization: args.normalize });
   if (args.epochs === 0 && !args.resume) return evaluateOnly(args, mnist, log);
-  const trainSet = mnist.train;
+  const { train: trainSet, validation } = args.validation === undefined ? { train: mnist.train, validation: undefined } : splitDataset(mnist.train, args.validation, args.seed);
   const chosenLr = args.lr ?? defaultLr(args.model, args.optimizer);
   const optimizer = OPTIMIZER_FACTORIES[args.optimizer](chosenLr === undefined ? {} : { lr: chosenLr });
   // fit() would train one partial batch; the CLI keeps rejecting a batch over the data, with
@@ -62,6 +63,7 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
     seed: args.seed,
     lrSchedule: schedules[args.schedule],
     totalSteps: args.epochs * perEpoch,
+    ...(args.augment && { augment: args.augment }),
   });
   if (args.load) await trainer.loadStateDict(loadSafetensors(readModelFile('--load', args.load)));
   let done = 0; // steps already taken (a resumed checkpoint's)
@@ -74,22 +76,28 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
     log(`resumed from ${args.resume} at step ${done} (epoch ${done / perEpoch + 1})`);
   }
   log(`shadergrad: ${args.model} on ${trainer.runtime.gpu.adapterName}; ${trainSet.count} training samples, batch ${args.batch}, ${args.optimizer} (lr ${lr}, ${args.schedule} schedule)`);
+  if (validation) log(`validation: ${validation.count} held-out samples${args.earlyStopping ? `, early stopping after ${args.earlyStopping} epochs without a lower validation loss` : ''}`);
+  if (args.augment) log(`augmentation: ${JSON.stringify(args.augment)}`);
 
   let bar: ProgressBar | undefined;
   const history = args.epochs === 0 ? { epochs: [] } : await trainer.fit(trainSet, {
     epochs: args.epochs,
     initialEpoch: done / perEpoch, // replays the skipped epochs' shuffles
     seed: args.seed,
+    ...(validation && { validation }),
+    ...(args.earlyStopping && { earlyStopping: { monitor: 'valLoss' as const, patience: args.earlyStopping } }),
     onProgress: ({ epoch, samplesDone, samplesPerSec }) => {
       bar ??= new ProgressBar(io.stderr, `epoch ${epoch}/${args.epochs}`, perEpoch);
       bar.update(Math.ceil(samplesDone / args.batch), `${Math.round(samplesPerSec)} samples/s, loss ${trainer.metrics.loss.toFixed(4)}`);
     },
     onEpochEnd: async (e) => {
-      bar?.finish(`${Math.round(e.samples / e.seconds)} samples/s, loss ${e.loss.toFixed(4)}, train accuracy ${(100 * e.accuracy).toFixed(2)}%`);
+      const val = validation ? `, validation loss ${e.valLoss.toFixed(4)}, accuracy ${(100 * e.valAccuracy).toFixed(2)}%` : '';
+      bar?.finish(`${Math.round(e.samples / e.seconds)} samples/s, loss ${e.loss.toFixed(4)}, train accuracy ${(100 * e.accuracy).toFixed(2)}%${val}`);
       bar = undefined;
       if (args.checkpoint) writeModelFile('--checkpoint', args.checkpoint, await trainer.checkpoint());
     },
   });
+  if ('stopped' in history && history.stopped === 'earlyStopping') log(`early stopping after epoch ${history.epochs.at(-1)!.epoch}; the weights of epoch ${history.bestEpoch} are kept`);
   const trainSeconds = history.epochs.reduce((sum, e) => sum + e.seconds, 0);
   const samples = history.epochs.reduce((sum, e) => sum + e.samples, 0);
   const steps = trainer.stats().steps - done;
@@ -110,6 +118,12 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
     testAccuracy: test.accuracy,
     testLoss: test.loss,
     epochs: args.epochs,
+    epochsTrained: history.epochs.length,
+    stopped: 'stopped' in history ? history.stopped : 'completed',
+    bestEpoch: 'bestEpoch' in history ? history.bestEpoch : null,
+    history: history.epochs,
+    augment: args.augment ?? null,
+    validationSamples: validation?.count ?? 0,
     batch: args.batch,
     stepsTrained: steps,
     samplesPerSec: steps > 0 ? samples / trainSeconds : null,
