@@ -1,5 +1,6 @@
-// Acquires a GPUDevice in the browser (navigator.gpu) or in Node (Dawn, `webgpu` package),
-// and wires device errors and loss to the caller.
+// Acquires a GPUDevice: navigator.gpu on a page or in a worker, Dawn (the optional `webgpu`
+// package) in Node; tells those environments apart so that a missing WebGPU gets advice for
+// where the code runs; and wires device errors and loss to the caller.
 import {
   DeviceLostError,
   GpuError,
@@ -57,35 +58,91 @@ export interface GpuDevice {
 // a device made from it is alive, so the one Node GPU instance is held here for good.
 let nodeGpu: GPU | undefined;
 
-export function currentEnvironment(): GpuEnvironment {
-  return typeof window !== 'undefined' && typeof document !== 'undefined' ? 'browser' : 'node';
+/** The parts of a global scope that tell environments apart (globalThis, or a stand-in in tests). */
+type Scope = Record<string, unknown>;
+
+function isInstanceOf(scope: object, constructorName: string): boolean {
+  const ctor = (scope as Scope)[constructorName];
+  return typeof ctor === 'function' && scope instanceof (ctor as new () => unknown);
 }
 
+/**
+ * Where this code runs, from its global scope: a service worker or a Web Worker (their scopes
+ * are instances of ServiceWorkerGlobalScope / WorkerGlobalScope), Node.js (`process.versions.node`;
+ * this also covers jsdom-style test environments, which then get Dawn), a page (`window` and
+ * `document`), or another runtime. A Web Worker has no `window`, but neither is it Node: it
+ * must never take the Dawn path.
+ */
+export function currentEnvironment(scope: object = globalThis): GpuEnvironment {
+  if (isInstanceOf(scope, 'ServiceWorkerGlobalScope')) return 'service-worker';
+  if (isInstanceOf(scope, 'WorkerGlobalScope')) return 'worker';
+  const { process, window, document } = scope as Scope;
+  const versions = (process as { versions?: { node?: unknown } } | undefined)?.versions;
+  if (typeof versions?.node === 'string') return 'node';
+  if (typeof window === 'object' && window !== null && typeof document === 'object' && document !== null) return 'browser';
+  return 'other';
+}
+
+const PLACE: Record<Exclude<GpuEnvironment, 'node'>, string> = {
+  browser: 'on this page',
+  worker: 'in this Web Worker',
+  'service-worker': 'in this service worker',
+  other: 'in this JavaScript runtime',
+};
+
+/** Why there is no navigator.gpu here, as far as the scope tells (an insecure context hides it). */
+function noWebGpuDetail(environment: Exclude<GpuEnvironment, 'node'>, scope: Scope): string {
+  const insecure = scope.isSecureContext === false ? ' (not a secure context: WebGPU is only exposed to https:// and localhost)' : '';
+  return `navigator.gpu is undefined ${PLACE[environment]}${insecure}`;
+}
+
+/** Loads Dawn's module (the optional peer dependency `webgpu`). */
+type DawnModule = { create(flags: string[]): GPU; globals: object };
+
+// A variable specifier keeps browser bundlers from trying to bundle the native addon.
+const DAWN_PACKAGE = 'webgpu';
+
+/**
+ * Imports Dawn (the optional peer dependency `webgpu`); `load` stands in for the import in
+ * tests. A missing package is a WebGPUUnavailableError (`no-dawn`) saying to install `webgpu`.
+ */
+export async function importDawn(
+  load: () => Promise<DawnModule> = () => import(/* @vite-ignore */ DAWN_PACKAGE),
+): Promise<DawnModule> {
+  try {
+    return await load();
+  } catch (cause) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    const detail =
+      code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
+        ? 'the "webgpu" package (Dawn) is not installed'
+        : `cannot load the "webgpu" package (${String(cause)})`;
+    throw new WebGPUUnavailableError('node', 'no-dawn', detail, { cause });
+  }
+}
+
+/** Node: loads Dawn once and keeps its GPU object for good (see nodeGpu). */
 async function loadNodeGpu(): Promise<GPU> {
   if (nodeGpu) return nodeGpu;
-  // A variable specifier keeps browser bundlers from trying to bundle the native addon.
-  const specifier = 'webgpu';
-  let dawn: { create(flags: string[]): GPU; globals: object };
-  try {
-    dawn = await import(/* @vite-ignore */ specifier);
-  } catch (cause) {
-    throw new WebGPUUnavailableError('node', 'no-dawn', `cannot load the "webgpu" package (${String(cause)})`, {
-      cause,
-    });
-  }
+  const dawn = await importDawn();
   // GPUBufferUsage, GPUShaderStage, GPUMapMode... are globals in browsers; Dawn exports them.
   Object.assign(globalThis, dawn.globals);
   nodeGpu = dawn.create([]);
   return nodeGpu;
 }
 
-async function findGpu(environment: GpuEnvironment): Promise<Pick<GPU, 'requestAdapter'>> {
-  if (environment === 'browser' || (typeof navigator !== 'undefined' && 'gpu' in navigator)) {
-    const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-    if (!gpu) throw new WebGPUUnavailableError(environment, 'no-webgpu', 'navigator.gpu is undefined');
-    return gpu;
-  }
-  return loadNodeGpu();
+/**
+ * The GPU object for `environment`: navigator.gpu wherever it exists, else Dawn in Node only;
+ * elsewhere a WebGPUUnavailableError with that environment's advice. Exported for tests.
+ */
+export async function findGpu(
+  environment: GpuEnvironment,
+  scope: object = globalThis,
+): Promise<Pick<GPU, 'requestAdapter'>> {
+  const navigatorGpu = ((scope as Scope).navigator as { gpu?: GPU } | undefined)?.gpu;
+  if (navigatorGpu) return navigatorGpu;
+  if (environment === 'node') return loadNodeGpu();
+  throw new WebGPUUnavailableError(environment, 'no-webgpu', noWebGpuDetail(environment, scope as Scope));
 }
 
 /** The features requested by default: the optional ones the engine uses, where the adapter has them. */

@@ -4,29 +4,57 @@ import { ShadergradError } from '../errors';
 
 export { ShadergradError };
 
-/** Where the code is running when WebGPU is requested. */
-export type GpuEnvironment = 'browser' | 'node';
+/**
+ * Where the code is running when WebGPU is requested: a page's main thread (`browser`), a
+ * dedicated or shared Web Worker (`worker`), a service worker, Node.js (Dawn), or another
+ * JavaScript runtime (`other`). src/gpu/device.ts tells them apart.
+ */
+export type GpuEnvironment = 'browser' | 'worker' | 'service-worker' | 'node' | 'other';
 
 /** Why no WebGPU device could be had. */
 export type UnavailableReason =
-  | 'no-webgpu' // the browser has no navigator.gpu
-  | 'no-dawn' // Node: the `webgpu` package could not be loaded
+  | 'no-webgpu' // no navigator.gpu (page, worker, service worker, other runtime)
+  | 'no-dawn' // Node: the `webgpu` package (an optional peer dependency) could not be loaded
   | 'no-adapter' // requestAdapter() returned null (no driver / blocklisted)
   | 'device-request-failed'; // requestDevice() rejected (features or limits not supported)
 
-const HINTS: Record<GpuEnvironment, string> = {
-  browser:
-    'Use a browser with WebGPU enabled: Chrome/Edge 113+ or Safari 26+; on Linux start ' +
-    'Chromium with --enable-unsafe-webgpu (and --enable-features=Vulkan), or Firefox 141+ ' +
-    'on Windows.',
-  node:
-    'In Node, shadergrad uses Dawn from the `webgpu` npm package (npm install webgpu), ' +
-    'which needs a Vulkan driver. Without a GPU install a CPU driver, on Debian as root: ' +
-    'echo "deb http://deb.debian.org/debian bookworm-backports main" > ' +
-    '/etc/apt/sources.list.d/bookworm-backports.list && apt-get update && ' +
-    'apt-get install -t bookworm-backports mesa-vulkan-drivers ' +
-    '(Mesa 24+; Dawn rejects the 22.x lavapipe), or run scripts/prereqs.sh.',
-};
+const BROWSERS = 'Chrome/Edge 113+, Safari 26+, or Firefox 141+ on Windows';
+const CHROMIUM_LINUX = 'on Linux start Chromium with --enable-unsafe-webgpu (and --enable-features=Vulkan)';
+const VULKAN =
+  'Dawn needs a Vulkan driver. Without a GPU install a CPU driver, on Debian as root: ' +
+  'echo "deb http://deb.debian.org/debian bookworm-backports main" > ' +
+  '/etc/apt/sources.list.d/bookworm-backports.list && apt-get update && ' +
+  'apt-get install -t bookworm-backports mesa-vulkan-drivers ' +
+  '(Mesa 24+; Dawn rejects the 22.x lavapipe); in a shadergrad checkout, bash scripts/prereqs.sh --node does it.';
+
+/** What to install or enable, for where the code runs (Node advice only in Node). */
+function hint(environment: GpuEnvironment, reason: UnavailableReason): string {
+  switch (environment) {
+    case 'browser':
+      return `Use a browser with WebGPU enabled: ${BROWSERS}; ${CHROMIUM_LINUX}. The page must be a secure context (https:// or localhost).`;
+    case 'worker':
+      return (
+        `In a Web Worker shadergrad uses the worker's own navigator.gpu: dedicated workers have it in ${BROWSERS}, ` +
+        `shared workers in Chrome/Edge 124+; ${CHROMIUM_LINUX}. The page must be a secure context ` +
+        '(https:// or localhost). Otherwise train on the page itself.'
+      );
+    case 'service-worker':
+      return (
+        'Service workers have navigator.gpu only in Chrome/Edge 124+ (and only in a secure context); ' +
+        'elsewhere train in a dedicated Web Worker or on the page.'
+      );
+    case 'node':
+      return reason === 'no-dawn'
+        ? 'In Node, shadergrad runs on Dawn from the `webgpu` npm package, an optional peer dependency ' +
+            'that is not installed with shadergrad: install `webgpu` (npm install webgpu). ' + VULKAN
+        : 'In Node, shadergrad uses Dawn from the `webgpu` npm package. ' + VULKAN;
+    case 'other':
+      return (
+        'This JavaScript runtime has no navigator.gpu and is not Node.js (where shadergrad would load ' +
+        `Dawn from the \`webgpu\` package): use a browser with WebGPU (${BROWSERS}) or Node.js 20.19+.`
+      );
+  }
+}
 
 /** WebGPU is not available here; the message says what to install or enable. */
 export class WebGPUUnavailableError extends ShadergradError {
@@ -37,7 +65,7 @@ export class WebGPUUnavailableError extends ShadergradError {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`WebGPU is unavailable (${reason}): ${detail}. ${HINTS[environment]}`, options);
+    super(`WebGPU is unavailable (${reason}): ${detail}. ${hint(environment, reason)}`, options);
   }
 }
 
