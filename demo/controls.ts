@@ -1,6 +1,6 @@
-// The setup form: reads the settings, turns them into a model (an MLP or a CNN) and an optimizer
-// with the public API, shows the fields of the chosen architecture, and keeps the learning rate
-// at a sensible default when the optimizer changes.
+// The setup form: reads the settings, turns them into a model (an MLP or a CNN) and compile
+// options (optimizer, augmentation) with the public API, shows the fields of the chosen
+// architecture, and keeps the learning rate at a sensible default when the optimizer changes.
 import {
   BatchNorm1d,
   BatchNorm2d,
@@ -17,6 +17,9 @@ import {
   Sequential,
   Sigmoid,
   Tanh,
+  type AugmentOptions,
+  type CompileOptions,
+  type GpuRuntime,
   type Initializer,
   type Module,
   type OptimizerConfig,
@@ -49,7 +52,22 @@ export interface Settings {
   trainCount: number;
   testCount: number;
   seed: number;
+  augment: AugmentSettings;
 }
+
+/** The augmentation fields, each 0 (off) or a strength; `scale` is the ± of the zoom. */
+export type AugmentSettings = Record<'shift' | 'rotate' | 'scale' | 'noise' | 'cutout' | 'mixup' | 'cutmix', number>;
+export const NO_AUGMENT: AugmentSettings = { shift: 0, rotate: 0, scale: 0, noise: 0, cutout: 0, mixup: 0, cutmix: 0 };
+/** Each field's form name, largest value and label (as in index.html). */
+const AUGMENT_FIELDS: Record<keyof AugmentSettings, [name: string, max: number, label: string]> = {
+  shift: ['augShift', 8, 'Shift'],
+  rotate: ['augRotate', 45, 'Rotate'],
+  scale: ['augScale', 0.5, 'Scale ±'],
+  noise: ['augNoise', 2, 'Noise σ'],
+  cutout: ['augCutout', 28, 'Cutout'],
+  mixup: ['augMixup', 2, 'Mixup α'],
+  cutmix: ['augCutmix', 2, 'CutMix α'],
+};
 
 /** The settings the model's layers depend on: enough to rebuild it from a saved file. */
 export type ModelSettings = Pick<Settings, 'arch' | 'hidden' | 'activation' | 'init' | 'channels' | 'dropout' | 'batchnorm'>;
@@ -106,7 +124,12 @@ export function readSettings(): Settings {
     trainCount: Math.round(number(data, 'trainCount', 1, 60000, 'Training samples')),
     testCount: Number(data.get('testCount')),
     seed: Math.round(number(data, 'seed', 0, 2 ** 31, 'Seed')),
+    augment: { ...NO_AUGMENT },
   };
+  for (const [key, [name, max, label]] of Object.entries(AUGMENT_FIELDS) as [keyof AugmentSettings, [string, number, string]][]) {
+    const value = number(data, name, 0, max, label);
+    settings.augment[key] = key === 'cutout' ? Math.round(value) : value; // the engine takes a whole side in pixels
+  }
   if (settings.batch > settings.trainCount) throw new RangeError(`Batch size ${settings.batch} exceeds the ${settings.trainCount} training samples`);
   return settings;
 }
@@ -161,6 +184,33 @@ export function buildOptimizer(s: Settings): OptimizerConfig {
   return OPTIMIZER_FACTORIES[s.optimizer]({ lr: s.lr, weightDecay: s.weightDecay });
 }
 
+/**
+ * compile's augment option for the fields, or undefined when all are 0. The images are
+ * [1, 28, 28] for both models (the MLP flattens them in its first layer).
+ */
+export function augmentOption(a: AugmentSettings): AugmentOptions | undefined {
+  const { scale, ...rest } = a;
+  const on = Object.entries(rest).filter(([, v]) => v > 0);
+  if (on.length === 0 && !(scale > 0)) return undefined;
+  return { imageShape: [1, 28, 28], ...Object.fromEntries(on), ...(scale > 0 && { scale: [1 - scale, 1 + scale] }) };
+}
+
+/** compile()'s options for the settings; `augment` only when some augmentation is on. */
+export function compileOptions(s: Settings, runtime: GpuRuntime): CompileOptions {
+  const stepsPerEpoch = Math.floor(s.trainCount / s.batch);
+  const augment = augmentOption(s.augment);
+  return {
+    inputShape: [1, 28, 28], // NCHW without the batch: the MLP flattens it, the CNN convolves it
+    loss: 'crossEntropy',
+    optimizer: buildOptimizer(s),
+    batchSize: s.batch,
+    seed: s.seed,
+    metricsEvery: Math.min(10, Math.max(1, Math.floor(stepsPerEpoch / 10))), // short runs still draw a curve
+    runtime,
+    ...(augment && { augment }),
+  };
+}
+
 /** The model in a few words, e.g. "784-256-128-10 relu" or "CNN 16-32 ch (BN)". */
 export function describeModel(s: ModelSettings): string {
   const extras = [s.batchnorm && 'BN', s.dropout > 0 && `dropout ${s.dropout}`].filter(Boolean).join(', ');
@@ -168,9 +218,10 @@ export function describeModel(s: ModelSettings): string {
   return `${model}${extras ? ` (${extras})` : ''}`;
 }
 
-/** A one-line description, e.g. "784-256-128-10 relu, adam lr 0.001" or "CNN 16-32 ch (BN), adam lr 0.001". */
+/** A one-line description, e.g. "784-256-128-10 relu, adam lr 0.001" or "CNN 16-32 ch (BN), adam lr 0.001, shift 2, rotate 10". */
 export function describe(s: Settings): string {
-  return `${describeModel(s)}, ${s.optimizer} lr ${s.lr}`;
+  const augment = Object.entries(s.augment).filter(([, v]) => v > 0).map(([k, v]) => `, ${k} ${v}`);
+  return `${describeModel(s)}, ${s.optimizer} lr ${s.lr}${augment.join('')}`;
 }
 
 /**

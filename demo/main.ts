@@ -4,8 +4,6 @@
 import './styles.css';
 import {
   GpuRuntime,
-  MNIST_MEAN,
-  MNIST_STD,
   WebGPUUnavailableError,
   compile,
   downloadBytes,
@@ -17,11 +15,9 @@ import {
   type InferenceModel,
   type MnistFiles,
 } from '../src/index';
-import { AccuracyChart, LossChart } from './charts';
-import { confusionMatrix, renderConfusion, renderMistakes } from './confusion';
 import {
   buildModel,
-  buildOptimizer,
+  compileOptions,
   describe,
   describeModel,
   readSettings,
@@ -30,6 +26,7 @@ import {
   wireOptimizerDefaults,
   type ModelSettings,
 } from './controls';
+import { LiveView } from './live';
 import { PadPredictions } from './pad-predictions';
 import { fileName, modelFile, modelFromFile, recallModel, rememberModel } from './persistence';
 import { TrainingSession } from './training';
@@ -48,17 +45,7 @@ const ui = {
   loadingText: $('loading-text'),
   loadingBar: $<HTMLProgressElement>('loading-bar'),
   status: $('status'),
-  epoch: $('epoch'),
-  step: $('step'),
-  loss: $('loss'),
-  throughput: $('throughput'),
-  stepMs: $('step-ms'),
-  trainAccuracy: $('train-accuracy'),
-  testAccuracy: $('test-accuracy'),
   testNote: $('test-note'),
-  confusion: $('confusion'),
-  mistakes: $('mistakes'),
-  resultsNote: $('results-note'),
 };
 
 let runtime: GpuRuntime | undefined;
@@ -70,9 +57,7 @@ let served: { model: InferenceModel; settings: ModelSettings } | undefined;
 let session: TrainingSession | undefined;
 /** The last run's model going into IndexedDB; Reset waits for it before freeing the model. */
 let remembering: Promise<void> = Promise.resolve();
-const lossChart = new LossChart($('loss-chart'));
-const accuracyChart = new AccuracyChart($('accuracy-chart'));
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const live = new LiveView();
 
 function showError(error: unknown): void {
   ui.error.hidden = false;
@@ -128,43 +113,12 @@ async function start(): Promise<void> {
   note('');
   requestPrediction();
   const mnist = parseMnist(files!, { trainCount: settings.trainCount, testCount: settings.testCount, normalization: 'standardize' });
-  const stepsPerEpoch = Math.floor(settings.trainCount / settings.batch);
-  trainer = await compile(buildModel(settings), {
-    inputShape: [1, 28, 28], // NCHW without the batch: the MLP flattens it, the CNN convolves it
-    loss: 'crossEntropy',
-    optimizer: buildOptimizer(settings),
-    batchSize: settings.batch,
-    seed: settings.seed,
-    metricsEvery: Math.min(10, Math.max(1, Math.floor(stepsPerEpoch / 10))), // short runs still draw a curve
-    runtime: runtime!,
-  });
+  trainer = await compile(buildModel(settings), compileOptions(settings, runtime!));
   trained = settings;
   await trainer.prepareEvaluation('eval', 1); // the drawing pad predicts one image at a time
   ui.adapter.textContent = trainer.runtime.gpu.adapterName;
   ui.testNote.textContent = `(test: first ${mnist.test.count.toLocaleString()} test images; ${describe(settings)})`;
-  const test = mnist.test;
-  session = new TrainingSession(trainer, mnist.train, test, settings.epochs, settings.seed, {
-    progress: (p) => {
-      ui.epoch.textContent = `${p.epoch} / ${settings.epochs}`;
-      ui.step.textContent = `${p.step} / ${p.stepsPerEpoch}`;
-      ui.throughput.textContent = Math.round(p.samplesPerSec).toLocaleString();
-      ui.stepMs.textContent = p.msPerStep.toFixed(1);
-    },
-    loss: (step, loss) => {
-      ui.loss.textContent = loss.toFixed(4);
-      lossChart.add(step, loss);
-    },
-    epoch: (e) => {
-      ui.trainAccuracy.textContent = pct(e.trainAccuracy);
-      ui.testAccuracy.textContent = pct(e.testAccuracy);
-      accuracyChart.add(e.epoch, e.trainAccuracy, e.testAccuracy);
-      renderConfusion(ui.confusion, confusionMatrix(e.logits, test.y, test.count));
-      const toByte = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v * MNIST_STD + MNIST_MEAN)));
-      const wrong = renderMistakes(ui.mistakes, test.x, test.y, e.logits, test.count, toByte);
-      ui.resultsNote.textContent = `After epoch ${e.epoch}: ${wrong} of ${test.count.toLocaleString()} test images misclassified (test loss ${e.testLoss.toFixed(4)}). Showing the first 40.`;
-      requestPrediction();
-    },
-  });
+  session = new TrainingSession(trainer, mnist.train, mnist.test, settings.epochs, settings.seed, live.events(settings.epochs, mnist.test, requestPrediction));
   setState('training');
   const current = session;
   current.finished.then(
@@ -212,12 +166,7 @@ async function reset(): Promise<void> {
   await oldTrainer?.destroy(); // frees every GPU buffer of the old model; the device stays
   await dropServed();
   note('');
-  for (const el of [ui.epoch, ui.step, ui.loss, ui.throughput, ui.stepMs, ui.trainAccuracy, ui.testAccuracy]) el.textContent = '–';
-  lossChart.clear();
-  accuracyChart.clear();
-  ui.confusion.replaceChildren();
-  ui.mistakes.replaceChildren();
-  ui.resultsNote.textContent = 'The confusion matrix and mistakes appear after the first epoch.';
+  live.clear();
   setLocked(false);
   setState('idle');
   requestPrediction();

@@ -1,10 +1,12 @@
-// The training loop of the demo: epochs of GPU steps that never block the page (throttled to a
-// couple of steps in flight, yielding to the browser often), pausable mid-epoch, with an
-// evaluation on the test images after every epoch.
-import { Batcher, type LabeledData, type Trainer } from '../src/index';
+// The demo's training run: trainer.fit() over the training images (it throttles the GPU and
+// yields to the browser), reported to the page through fit's callbacks, paused mid-epoch by
+// awaiting in onBatchEnd, stopped through its AbortSignal, with an evaluation on the test
+// images after every epoch.
+import type { EpochRecord, FitData, LabeledData, Trainer, TrainingMetrics } from '../src/index';
 
 /** What the loop reports to the page. */
 export interface TrainingEvents {
+  /** After every step; the rates leave out the time spent paused. */
   progress(p: { epoch: number; step: number; stepsPerEpoch: number; samplesPerSec: number; msPerStep: number }): void;
   /** Mean loss over the steps since the previous point (metrics arrive every few steps). */
   loss(globalStep: number, loss: number): void;
@@ -46,24 +48,40 @@ export function scoreLogits(logits: Float32Array, labels: Uint32Array, count: nu
   return { loss: loss / count, accuracy: correct / count };
 }
 
-const yieldToBrowser = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
+/**
+ * One run of trainer.fit() with the page's controls: pause() holds it after the current step
+ * (fit awaits onBatchEnd's promise), resume() continues that epoch, stop() aborts it.
+ */
 export class TrainingSession {
   private paused = false;
-  private stopped = false;
   private wake: (() => void) | undefined;
-  /** Resolves when the loop has ended (all epochs done, or stopped). */
+  private readonly abort = new AbortController();
+  /** The last loss point plotted, in the current epoch's metrics window. */
+  private seen = { steps: 0, loss: 0 };
+  /** Training time of the current epoch so far (pauses excluded), and since when it runs. */
+  private activeMs = 0;
+  private since = performance.now();
+  /** Resolves when the run has ended (all epochs done, or stopped). */
   readonly finished: Promise<void>;
 
   constructor(
     readonly trainer: Trainer,
-    private readonly train: LabeledData,
-    private readonly test: LabeledData,
+    train: FitData,
+    private readonly test: Pick<LabeledData, 'x' | 'y' | 'count'>,
     readonly epochs: number,
-    private readonly seed: number,
+    seed: number,
     private readonly events: TrainingEvents,
   ) {
-    this.finished = this.run();
+    this.finished = trainer
+      .fit(train, {
+        epochs,
+        seed, // the shuffle of every epoch
+        signal: this.abort.signal,
+        yieldEveryMs: 30, // a frame can render and clicks (Pause) get handled, in Node too
+        onBatchEnd: (info) => this.batchEnd(info),
+        onEpochEnd: (record) => this.epochEnd(record),
+      })
+      .then(() => undefined);
   }
 
   pause(): void {
@@ -75,58 +93,44 @@ export class TrainingSession {
     this.wake?.();
   }
 
-  /** Ends the loop at the next step; await `finished` before destroying the device. */
+  /** Ends the run after the current step; await `finished` before destroying the trainer. */
   stop(): void {
-    this.stopped = true;
+    this.abort.abort();
     this.wake?.();
   }
 
-  private async run(): Promise<void> {
-    const { trainer, events } = this;
-    const batcher = new Batcher(this.train, trainer.batchSize, { seed: this.seed });
-    const perEpoch = batcher.batchesPerEpoch;
-    for (let epoch = 1; epoch <= this.epochs; epoch++) {
-      trainer.train();
-      trainer.resetMetrics();
-      batcher.startEpoch();
-      let seen = { steps: 0, loss: 0 }; // the last metrics point plotted
-      let activeMs = 0; // time spent training this epoch (pauses excluded)
-      let since = performance.now();
-      let lastYield = since;
-      for (let b = 0; b < perEpoch; b++) {
-        if (this.paused) {
-          activeMs += performance.now() - since;
-          await trainer.sync(); // let the queued steps finish while paused
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          since = performance.now();
-        }
-        if (this.stopped) return;
-        const { x, y } = batcher.fill(b);
-        trainer.step(x, y);
-        await trainer.throttle(); // never more than two steps ahead of the GPU
-        const m = trainer.metrics;
-        if (m.steps > seen.steps) {
-          events.loss((epoch - 1) * perEpoch + m.steps, (m.loss * m.steps - seen.loss * seen.steps) / (m.steps - seen.steps));
-          seen = { steps: m.steps, loss: m.loss };
-        }
-        const now = performance.now();
-        const ms = (activeMs + now - since) / (b + 1);
-        events.progress({ epoch, step: b + 1, stepsPerEpoch: perEpoch, samplesPerSec: (1000 * trainer.batchSize) / ms, msPerStep: ms });
-        if (now - lastYield > 30) {
-          await yieldToBrowser(); // a frame can render, clicks (Pause) get handled
-          lastYield = performance.now();
-        }
-      }
-      const metrics = await trainer.flushMetrics(); // exact numbers for the whole epoch
-      if (metrics.steps > seen.steps) {
-        events.loss((epoch - 1) * perEpoch + metrics.steps, (metrics.loss * metrics.steps - seen.loss * seen.steps) / (metrics.steps - seen.steps));
-      }
-      if (this.stopped) return;
-      // One forward pass over the test images: the page needs the logits (confusion matrix,
-      // mistakes) and loss and accuracy follow from them; evaluate() would be a second pass.
-      const logits = await inEvalMode(trainer, () => trainer.predict(this.test.x, this.test.count));
-      const test = scoreLogits(logits, this.test.y, this.test.count);
-      events.epoch({ epoch, trainAccuracy: metrics.accuracy, trainLoss: metrics.loss, testAccuracy: test.accuracy, testLoss: test.loss, logits });
+  private async batchEnd({ epoch, batch, batches, metrics }: { epoch: number; batch: number; batches: number; metrics: TrainingMetrics }): Promise<void> {
+    if (metrics.steps > this.seen.steps) this.plot(epoch, batches, metrics.steps, metrics.loss);
+    const ms = (this.activeMs + performance.now() - this.since) / (batch + 1);
+    this.events.progress({ epoch, step: batch + 1, stepsPerEpoch: batches, samplesPerSec: (1000 * this.trainer.batchSize) / ms, msPerStep: ms });
+    if (this.paused && !this.abort.signal.aborted) {
+      this.activeMs += performance.now() - this.since;
+      await this.trainer.sync(); // let the queued steps finish while paused
+      // Resume or Stop may have come during sync(): wait only while still paused.
+      while (this.paused && !this.abort.signal.aborted) await new Promise<void>((resolve) => (this.wake = resolve));
+      this.since = performance.now();
     }
+  }
+
+  private async epochEnd(record: EpochRecord): Promise<void> {
+    // fit read back the whole epoch's metrics: the last point covers the steps since the previous one.
+    const steps = Math.ceil(record.samples / this.trainer.batchSize);
+    if (steps > this.seen.steps) this.plot(record.epoch, steps, steps, record.loss);
+    this.seen = { steps: 0, loss: 0 }; // fit starts a new metrics window each epoch
+    if (this.abort.signal.aborted) return; // stopped during the last step: no evaluation
+    // One forward pass over the test images: the page needs the logits (confusion matrix,
+    // mistakes) and loss and accuracy follow from them; fit's validation would be a second pass.
+    const logits = await inEvalMode(this.trainer, () => this.trainer.predict(this.test.x, this.test.count));
+    const test = scoreLogits(logits, this.test.y, this.test.count);
+    this.events.epoch({ epoch: record.epoch, trainAccuracy: record.accuracy, trainLoss: record.loss, testAccuracy: test.accuracy, testLoss: test.loss, logits });
+    this.activeMs = 0; // the next epoch's clock starts after the evaluation
+    this.since = performance.now();
+  }
+
+  /** Plots the mean loss of the steps since the last point; `steps` and `loss` cover the epoch so far. */
+  private plot(epoch: number, batches: number, steps: number, loss: number): void {
+    const { seen } = this;
+    this.events.loss((epoch - 1) * batches + steps, (loss * steps - seen.loss * seen.steps) / (steps - seen.steps));
+    this.seen = { steps, loss };
   }
 }

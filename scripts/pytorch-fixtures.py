@@ -191,6 +191,109 @@ def write_logits(path, name, f64, f32, labels=None):
     return acc, diff
 
 
+# ---------------------------------------------------------------- Gaussian NLL
+
+GAUSSIAN_CASES = OrderedDict(default=dict(full=False, eps=1e-6), full=dict(full=True, eps=1e-6),
+                             eps=dict(full=False, eps=0.05))
+
+
+def gaussian_nll_fixture():
+    """gaussian-nll.safetensors: nn.GaussianNLLLoss (reduction mean) on F32 `input` (means),
+    `var` and `target` [6, 3], some variances below eps (0, 1e-8, 5e-7, 0.01); per case of
+    GAUSSIAN_CASES, `<case>.loss` [] and `<case>.grad_input`, `<case>.grad_var` [6, 3],
+    computed in float64 from the f32 inputs (so they carry no f32 rounding)."""
+    g = torch.Generator().manual_seed(SEED)
+    mean = torch.randn(6, 3, generator=g)
+    target = torch.randn(6, 3, generator=g)
+    var = torch.rand(6, 3, generator=g) * 2 + 0.1
+    var[0, 0], var[1, 2], var[2, 1], var[3, 0] = 0.0, 1e-8, 5e-7, 0.01
+    out = OrderedDict(input=mean, var=var, target=target)
+    for case, opts in GAUSSIAN_CASES.items():
+        x = mean.double().requires_grad_()
+        v = var.double().requires_grad_()
+        loss = nn.GaussianNLLLoss(**opts)(x, target.double(), v)
+        loss.backward()
+        out[f"{case}.loss"], out[f"{case}.grad_input"], out[f"{case}.grad_var"] = loss.detach(), x.grad, v.grad
+        print(f"gaussian nll {case} {opts}: loss {loss.item():.6f}")
+    meta = {"torch": torch.__version__, **{case: json.dumps(o) for case, o in GAUSSIAN_CASES.items()}}
+    write_safetensors(os.path.join(OUT_DIR, "gaussian-nll.safetensors"), out, meta)
+
+
+# ---------------------------------------------------------------- optimizer param groups
+
+GROUP_STEPS, GROUP_BATCH = 4, 8
+GROUP_OPTIMIZERS = OrderedDict(
+    sgd=(torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.05)),
+    adam=(torch.optim.Adam, dict(lr=0.01, weight_decay=0.05)),
+    adamw=(torch.optim.AdamW, dict(lr=0.01, weight_decay=0.1)),
+)
+GROUP_SLOTS = {"sgd": ["momentum_buffer"], "adam": ["exp_avg", "exp_avg_sq"], "adamw": ["exp_avg", "exp_avg_sq"]}
+
+
+def groups_model():
+    """A small MLP with biases, a BatchNorm1d and a LayerNorm (shadergrad's Sequential
+    mirrors it; the first Linear has no bias: BatchNorm would cancel its gradient)."""
+    return nn.Sequential(nn.Linear(6, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8),
+                         nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3))
+
+
+def optimizer_groups_fixture():
+    """optim-groups.safetensors: `init.<name>` the state dict to start from (norm γ, β
+    perturbed off 1 and 0 so that decaying them shows), `x` F32 [4, 8, 6] and `y` I64 [4, 8]:
+    4 batches; per optimizer of GROUP_OPTIMIZERS and setup, after 4 steps of cross-entropy
+    under LambdaLR(0.8 ** step): `<opt>.<setup>.<name>` the parameters, `<opt>.<setup>.<slot>.<name>`
+    the optimizer state, `<opt>.<setup>.losses` [4]. Setups: `default`, model.parameters()
+    (every parameter decayed); `groups`, three param groups: biases and norm parameters
+    with weight_decay 0, `3.weight` with half the lr, the rest with the optimizer's options.
+    Computed in float64 from the f32 initial values and data, stored as F32."""
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(SEED)
+    model = groups_model()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * (0.5 / p.shape[-1] ** 0.5) if p.dim() > 1 else torch.randn(p.shape, generator=g) * 0.1)
+        for norm in (model[1], model[4]):
+            norm.weight.add_(1)
+    init = OrderedDict((k, v.clone()) for k, v in model.state_dict().items())
+    x = torch.randn(GROUP_STEPS, GROUP_BATCH, 6, generator=g)
+    y = torch.randint(0, 3, (GROUP_STEPS, GROUP_BATCH), generator=g)
+    out = OrderedDict((f"init.{k}", v) for k, v in init.items())
+    out["x"], out["y"] = x, y
+    for opt_name, (make, opts) in GROUP_OPTIMIZERS.items():
+        for setup in ("default", "groups"):
+            m = groups_model().double()
+            m.load_state_dict(init)
+            named = OrderedDict(m.named_parameters())
+            if setup == "default":
+                optimizer = make(m.parameters(), **opts)
+            else:
+                no_decay = [p for n, p in named.items() if n.endswith(".bias") or n.startswith(("1.", "4."))]
+                rest = [p for n, p in named.items() if n not in ("3.weight",) and all(p is not q for q in no_decay)]
+                optimizer = make([{"params": no_decay, "weight_decay": 0.0},
+                                  {"params": [named["3.weight"]], "lr": opts["lr"] * 0.5},
+                                  {"params": rest}], **opts)
+            schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.8 ** step)
+            losses = []
+            for k in range(GROUP_STEPS):
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(m(x[k].double()), y[k])
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                losses.append(loss.item())
+            prefix = f"{opt_name}.{setup}"
+            for n, p in named.items():
+                out[f"{prefix}.{n}"] = p.detach().float()
+            for slot in GROUP_SLOTS[opt_name]:
+                for n, p in named.items():
+                    out[f"{prefix}.{slot}.{n}"] = optimizer.state[p][slot].float()
+            out[f"{prefix}.losses"] = torch.tensor(losses, dtype=torch.float32)
+            print(f"optim groups {prefix}: losses {[round(v, 6) for v in losses]}")
+    meta = {"torch": torch.__version__, "schedule": "LambdaLR(0.8 ** step)",
+            **{k: json.dumps(o) for k, (_, o) in GROUP_OPTIMIZERS.items()}}
+    write_safetensors(os.path.join(OUT_DIR, "optim-groups.safetensors"), out, meta)
+
+
 # ---------------------------------------------------------------- commands
 
 def generate():
@@ -218,6 +321,8 @@ def generate():
               f"max |logits_f32 - logits(f64)| {diff:.3e}")
         for k, v in state.items():
             print(f"  {k:24s} {str(v.dtype):14s} {list(v.shape)}")
+    gaussian_nll_fixture()
+    optimizer_groups_fixture()
     check_round_trip()
 
 
@@ -269,9 +374,15 @@ def main(argv):
     p.add_argument("weights", help="state dict .safetensors (PyTorch names)")
     p.add_argument("inputs", help=".safetensors with `inputs` [N,1,28,28] (and optional `labels`)")
     p.add_argument("--out", help="write `logits` and `logits_f32` here")
+    sub.add_parser("gaussian-nll", help="write only gaussian-nll.safetensors")
+    sub.add_parser("optim-groups", help="write only optim-groups.safetensors")
     args = parser.parse_args(argv)
     if args.cmd == "predict":
         predict(args)
+    elif args.cmd == "gaussian-nll":
+        gaussian_nll_fixture()
+    elif args.cmd == "optim-groups":
+        optimizer_groups_fixture()
     else:
         generate()
 

@@ -2,14 +2,15 @@
 // dispatch: every invocation updates PER consecutive parameters and their state slots. The optimizer is
 // the override constant OPT and the fixed hyperparameters are override constants, so the
 // other branches fold away; lr, gradient scale, step and bias corrections come from a
-// uniform written each step. Codes and state-slot layouts are listed in src/kernels/optim.ts.
+// uniform written each step; each segment's param group brings its weight decay and lr scale.
+// Codes and state-slot layouts are listed in src/kernels/optim.ts.
 
 override WG: u32 = 256;
 override PER: u32 = 8u;  // consecutive elements per invocation
 override N: u32;         // arena size in floats; state slot s of element i is state[s * N + i]
 override SEGMENTS: u32;  // rows of the segment table
 override OPT: u32;
-override WEIGHT_DECAY: f32 = 0.0;
+override WEIGHT_DECAY: f32 = 0.0; // of segments whose group does not set its own
 override EPS: f32 = 1e-8;
 override MOMENTUM: f32 = 0.0;
 override ONE_MINUS_DAMPENING: f32 = 1.0;
@@ -32,11 +33,12 @@ const ADADELTA: u32 = 2u;
 const RMSPROP: u32 = 3u;
 const ADAM: u32 = 4u;
 
-const NO_DECAY: u32 = 1u; // segment flag: biases, normalization γ/β
-const BLOCK: u32 = 256u;  // arena elements per entry of the block index (SEGMENT_BLOCK in TS)
+const ROW: u32 = 4u;             // segment table words per segment
+const INHERIT: u32 = 0xffffffffu; // weight-decay word: use WEIGHT_DECAY
+const BLOCK: u32 = 256u;          // arena elements per entry of the block index (SEGMENT_BLOCK in TS)
 
 struct Step {
-  lr: f32,          // already divided by (1 + (t − 1)·lr_decay) for Adagrad
+  lr: f32,          // the default group's; already divided by (1 + (t − 1)·lr_decay) for Adagrad
   grad_scale: f32,  // multiplies the raw gradient (clipping factor, 1 / loss scale)
   bias1: f32,       // 1 − β1^t, computed in float64 on the CPU (Adam)
   bias2: f32,       // 1 − β2^t
@@ -47,8 +49,9 @@ struct Step {
 }
 
 @group(0) @binding(0) var<uniform> per_step: Step;
-// SEGMENTS rows [start, length, flags], then per BLOCK arena elements the last segment
-// starting at or before the block's first element (0 if none), one extra at the end.
+// SEGMENTS rows [start, length, weight decay (f32 bits or INHERIT), lr scale (f32 bits)], then
+// per BLOCK arena elements the last segment starting at or before the block's first element
+// (0 if none), one extra at the end.
 @group(0) @binding(1) var<storage, read> table: array<u32>;
 @group(0) @binding(2) var<storage, read> grads: array<f32>;
 @group(0) @binding(3) var<storage, read_write> params: array<f32>;
@@ -58,15 +61,15 @@ struct Step {
 // segments (alignment padding: left untouched). The block index narrows the binary
 // search to the segments that meet i's block: usually one, so no search at all.
 fn find_segment(i: u32) -> u32 {
-  let block = 3u * SEGMENTS + i / BLOCK;
+  let block = ROW * SEGMENTS + i / BLOCK;
   var lo = table[block];
   var hi = table[block + 1u] + 1u;
   while (hi - lo > 1u) {
     let mid = (lo + hi) / 2u;
-    if (table[3u * mid] <= i) { lo = mid; } else { hi = mid; }
+    if (table[ROW * mid] <= i) { lo = mid; } else { hi = mid; }
   }
-  let start = table[3u * lo];
-  return select(SEGMENTS, lo, i >= start && i - start < table[3u * lo + 1u]);
+  let start = table[ROW * lo];
+  return select(SEGMENTS, lo, i >= start && i - start < table[ROW * lo + 1u]);
 }
 
 // State slot value before this step; at step 1 the slot starts from `initial` as in torch.
@@ -79,7 +82,7 @@ fn store(slot: u32, i: u32, value: f32) {
   state[slot * N + i] = value;
 }
 
-fn sgd(i: u32, p: f32, grad: f32) -> f32 {
+fn sgd(i: u32, p: f32, grad: f32, lr: f32) -> f32 {
   var g = grad;
   if (MOMENTUM != 0.0) {
     // The first step copies the gradient into the buffer, undampened (torch).
@@ -88,26 +91,26 @@ fn sgd(i: u32, p: f32, grad: f32) -> f32 {
     store(0u, i, b);
     g = select(b, g + MOMENTUM * b, NESTEROV);
   }
-  return p - per_step.lr * g;
+  return p - lr * g;
 }
 
-fn adagrad(i: u32, p: f32, g: f32) -> f32 {
+fn adagrad(i: u32, p: f32, g: f32, lr: f32) -> f32 {
   let sum = load(0u, i, INITIAL_ACCUMULATOR) + g * g;
   store(0u, i, sum);
-  return p - per_step.lr * g / (sqrt(sum) + EPS);
+  return p - lr * g / (sqrt(sum) + EPS);
 }
 
-fn adadelta(i: u32, p: f32, g: f32) -> f32 {
+fn adadelta(i: u32, p: f32, g: f32, lr: f32) -> f32 {
   let v = RHO * load(0u, i, 0.0) + ONE_MINUS_RHO * g * g;
   let u = load(1u, i, 0.0);
   let delta = sqrt(u + EPS) / sqrt(v + EPS) * g;
   store(0u, i, v);
   store(1u, i, RHO * u + ONE_MINUS_RHO * delta * delta);
-  return p - per_step.lr * delta;
+  return p - lr * delta;
 }
 
 // Slots: 0 square_avg, then grad_avg if CENTERED, then momentum_buffer if MOMENTUM > 0.
-fn rmsprop(i: u32, p: f32, g: f32) -> f32 {
+fn rmsprop(i: u32, p: f32, g: f32, lr: f32) -> f32 {
   let v = ALPHA * load(0u, i, 0.0) + ONE_MINUS_ALPHA * g * g;
   store(0u, i, v);
   var centered_v = v;
@@ -121,31 +124,33 @@ fn rmsprop(i: u32, p: f32, g: f32) -> f32 {
     let slot = select(1u, 2u, CENTERED);
     let b = MOMENTUM * load(slot, i, 0.0) + scaled;
     store(slot, i, b);
-    return p - per_step.lr * b;
+    return p - lr * b;
   }
-  return p - per_step.lr * scaled;
+  return p - lr * scaled;
 }
 
 // Slots: 0 exp_avg (m), 1 exp_avg_sq (v).
-fn adam(i: u32, p: f32, g: f32) -> f32 {
+fn adam(i: u32, p: f32, g: f32, lr: f32) -> f32 {
   let m = BETA1 * load(0u, i, 0.0) + ONE_MINUS_BETA1 * g;
   let v = BETA2 * load(1u, i, 0.0) + ONE_MINUS_BETA2 * g * g;
   store(0u, i, m);
   store(1u, i, v);
-  return p - per_step.lr * (m / per_step.bias1) / (sqrt(v / per_step.bias2) + EPS);
+  return p - lr * (m / per_step.bias1) / (sqrt(v / per_step.bias2) + EPS);
 }
 
-// Updates element i of segment `segment`.
+// Updates element i of segment `segment` with its group's weight decay and lr.
 fn update_one(i: u32, segment: u32) {
-  let decay = select(WEIGHT_DECAY, 0.0, (table[3u * segment + 2u] & NO_DECAY) != 0u);
+  let own = table[ROW * segment + 2u];
+  let decay = select(bitcast<f32>(own), WEIGHT_DECAY, own == INHERIT);
+  let lr = per_step.lr * bitcast<f32>(table[ROW * segment + 3u]); // scale 1 outside groups: exact
   var p = params[i];
   var g = grads[i] * per_step.grad_scale;
-  if (DECOUPLED) { p *= 1.0 - per_step.lr * decay; } else { g += decay * p; }
-  if (OPT == SGD) { p = sgd(i, p, g); }
-  if (OPT == ADAGRAD) { p = adagrad(i, p, g); }
-  if (OPT == ADADELTA) { p = adadelta(i, p, g); }
-  if (OPT == RMSPROP) { p = rmsprop(i, p, g); }
-  if (OPT == ADAM) { p = adam(i, p, g); }
+  if (DECOUPLED) { p *= 1.0 - lr * decay; } else { g += decay * p; }
+  if (OPT == SGD) { p = sgd(i, p, g, lr); }
+  if (OPT == ADAGRAD) { p = adagrad(i, p, g, lr); }
+  if (OPT == ADADELTA) { p = adadelta(i, p, g, lr); }
+  if (OPT == RMSPROP) { p = rmsprop(i, p, g, lr); }
+  if (OPT == ADAM) { p = adam(i, p, g, lr); }
   params[i] = p;
 }
 
@@ -153,7 +158,7 @@ fn update_one(i: u32, segment: u32) {
 // when they lie in one segment (all but the ends of segments).
 fn update_run(first: u32) {
   let s = find_segment(first);
-  let whole = s != SEGMENTS && first + PER - 1u - table[3u * s] < table[3u * s + 1u];
+  let whole = s != SEGMENTS && first + PER - 1u - table[ROW * s] < table[ROW * s + 1u];
   for (var e = 0u; e < PER; e++) {
     let i = first + e;
     if (i >= N) { return; }

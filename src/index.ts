@@ -25,7 +25,7 @@ export type { OptimizerConfig } from './kernels/optim';
 // Models
 export { Sequential, type Module } from './nn/module';
 export { functional, SymbolicTensor } from './nn/functional';
-export { ActivationLayer, Dropout, ELU, Flatten, GELU, LeakyReLU, Linear, ReLU, Sigmoid, Tanh } from './nn/layers';
+export { ActivationLayer, Dropout, ELU, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, SoftmaxLayer, Tanh } from './nn/layers';
 export { BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm } from './nn/norm';
 export { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d, type Conv2dOptions } from './nn/conv';
 export type { Pair } from './kernels/conv';
@@ -39,8 +39,11 @@ export { CompiledModel, type Evaluation, type EvaluationData } from './graph/com
 export { compileInference, InferenceModel, type InferenceOptions } from './graph/inference';
 export { StateDictError } from './graph/state';
 export type { LossConfig } from './graph/loss';
+export type { AugmentOptions } from './graph/augment';
 export type { TrainingMetrics } from './graph/metrics';
-export { adadelta, adagrad, adam, adamw, momentum, nesterov, rmsprop, sgd, OPTIMIZER_FACTORIES } from './optim/optimizers';
+export { adadelta, adagrad, adam, adamw, momentum, nesterov, noDecayOnBiasAndNorm, rmsprop, sgd, OPTIMIZER_FACTORIES } from './optim/optimizers';
+export type { ParamGroup, ParamSelector } from './kernels/optim-groups';
+export type { ParamTag } from './graph/ir';
 export { constantLr, cosineDecay, exponentialDecay, linearWarmup, stepDecay, type LrSchedule } from './optim/schedules';
 
 // Saving and loading

@@ -1,9 +1,11 @@
 // The parameter arena: every parameter in one GPU buffer at 256-byte-aligned offsets (so each
-// can be bound as a view), gradients in a second buffer with the same layout.
-import type { ArenaSegment } from '../kernels/optim';
+// can be bound as a view), gradients in a second buffer with the same layout. Each tensor
+// carries its optimizer param group, which the fused update reads from its segment table.
+import type { ArenaSegment, ResolvedOptimizer } from '../kernels/optim';
+import { assignGroups, groupSettings, type SegmentSettings } from '../kernels/optim-groups';
 import { initialize } from '../nn/init';
 import { seededRandom } from '../data/dataset';
-import { sizeOf, type ParamInfo } from './ir';
+import { sizeOf, type ParamInfo, type ParamTag } from './ir';
 
 /** Floats per alignment unit: minStorageBufferOffsetAlignment (256 bytes) / 4. */
 const ALIGN_FLOATS = 64;
@@ -13,7 +15,11 @@ export interface ArenaEntry {
   readonly shape: readonly number[];
   readonly offset: number;
   readonly length: number;
-  readonly decay: boolean;
+  readonly tag: ParamTag;
+  /** Index of the optimizer's param group it belongs to (the first that selects it); −1: the default group. */
+  readonly group: number;
+  /** That group's weight decay and lr scale (absent in the default group: the optimizer's own). */
+  readonly settings?: SegmentSettings;
 }
 
 export interface ArenaLayout {
@@ -22,19 +28,43 @@ export interface ArenaLayout {
   readonly size: number;
 }
 
-export function layoutArena(params: readonly ParamInfo[]): ArenaLayout {
+/**
+ * Places the parameters; with an optimizer that has groups, assigns each its group (a
+ * ConfigError for a group that selects nothing or names an unknown parameter).
+ */
+export function layoutArena(params: readonly ParamInfo[], optimizer?: ResolvedOptimizer): ArenaLayout {
+  const groups = optimizer?.groups ?? [];
+  const assigned = groups.length > 0 ? assignGroups(optimizer!.kind, groups, params) : params.map(() => -1);
   let offset = 0;
-  const entries = params.map((p) => {
+  const entries = params.map((p, k) => {
     const length = sizeOf(p.shape);
-    const entry = { name: p.name, shape: p.shape, offset, length, decay: p.decay };
+    const group = assigned[k]!;
+    const settings = group < 0 ? undefined : groupSettings(groups[group]!, optimizer!.lr);
+    const entry = { name: p.name, shape: p.shape, offset, length, tag: p.tag, group, ...(settings ? { settings } : {}) };
     offset += Math.ceil(length / ALIGN_FLOATS) * ALIGN_FLOATS;
     return entry;
   });
   return { entries, size: Math.max(offset, ALIGN_FLOATS) };
 }
 
+/** The optimizer's segment table rows: each tensor's place and its group's settings. */
 export function arenaSegments(layout: ArenaLayout): ArenaSegment[] {
-  return layout.entries.map((e) => ({ start: e.offset, length: e.length, noDecay: !e.decay }));
+  return layout.entries.map((e) => ({ start: e.offset, length: e.length, ...e.settings }));
+}
+
+/**
+ * The optimizer as a checkpoint records it: its hyperparameters and, for each group, the
+ * names of the parameters it took (patterns and predicates do not serialize; what they
+ * selected does), so that restore() can check that the trainer groups alike.
+ */
+export function optimizerRecord(optimizer: ResolvedOptimizer, layout: ArenaLayout): object {
+  if (!optimizer.groups) return optimizer;
+  const groups = optimizer.groups.map((g, k) => ({
+    params: layout.entries.filter((e) => e.group === k).map((e) => e.name),
+    lr: g.lr,
+    weightDecay: g.weightDecay,
+  }));
+  return { ...optimizer, groups };
 }
 
 /**

@@ -5,7 +5,8 @@ import { clipNorm, clipScale } from '../kernels/clip';
 import { accumulate } from '../kernels/elementwise';
 import { optimizerUpdate, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
 import { showShape, sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
-import { lowerLoss, METRIC_NONFINITE_STEP, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
+import { lowerAugment, type ResolvedAugment } from './augment';
+import { lowerLoss, METRIC_NONFINITE_STEP, METRIC_WORDS, targetsPerRow, type LossConfig } from './loss';
 import { RULES, type LowerContext } from './lower';
 import { Schedule } from './schedule';
 import type { ArenaLayout } from './arena';
@@ -19,6 +20,7 @@ export const KEYS = {
   segments: 'optimizer segments',
   state: 'optimizer state',
   dropoutRng: 'dropout rng',
+  augment: 'augment uniform',
   params: 'params arena',
   grads: 'grads arena',
   clipStats: 'clip stats',
@@ -35,6 +37,8 @@ export interface BuildOptions {
   padded?: boolean;
   /** Given for a training step: backward pass and update follow the loss. */
   optimizer?: { config: OptimizerConfig; stateFloats: number; segmentTable: Uint32Array; clipGradNorm?: number };
+  /** Data augmentation at the start of a training step; ignored without `optimizer` (evaluation never augments). */
+  augment?: ResolvedAugment;
 }
 
 /** The graph's input tensor and model output. */
@@ -69,6 +73,11 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
   }
 
   const outputRoot = () => root(ends.output);
+  // Augmentation reads the input batch first; the forward pass then reads its result.
+  const augmented =
+    training && options.augment
+      ? lowerAugment(schedule, options.augment, graph.shape(ends.input), graph.shape(ends.output)[1]!, { uniform: KEYS.augment, input: KEYS.input, targets: KEYS.targets })
+      : undefined;
   const ctx: LowerContext = {
     graph,
     schedule,
@@ -78,6 +87,7 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
       const r = root(id);
       const t = graph.tensors[r]!;
       if (t.role === 'param') return schedule.define(`p${r}`, f32(r), { kind: 'view', arena: 'params', offset: paramOffset.get(r)! });
+      if (t.role === 'input' && augmented) return augmented.input;
       if (t.role === 'input') return schedule.define(KEYS.input, f32(r), { kind: 'local' }, `the input batch ${showShape(t.shape)}`);
       // The model output of an evaluation schedule is read back by predict(): keep it.
       const keep = !training && r === outputRoot();
@@ -127,14 +137,13 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
 
   const outShape = graph.shape(ends.output);
   const output = ctx.value(ends.output);
-  const targets = usesLabels(options.loss)
-    ? schedule.define(KEYS.targets, outShape[0]! * 4, { kind: 'local' })
-    : schedule.define(KEYS.targets, sizeOf(outShape) * 4, { kind: 'local' });
+  const targets = schedule.define(KEYS.targets, outShape[0]! * targetsPerRow(options.loss, outShape[1]!) * 4, { kind: 'local' });
   lowerLoss(schedule, options.loss, outShape, {
     output,
     targets,
     metrics: schedule.define(KEYS.metrics, METRIC_WORDS * 4, { kind: 'local' }),
     grad: training ? ctx.grad(ends.output) : undefined,
+    softTargets: augmented?.softTargets,
     scratch: (name, floats) => schedule.define(`loss.${name}`, floats * 4, { kind: 'planned' }),
     padded: options.padded,
   });

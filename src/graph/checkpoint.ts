@@ -2,11 +2,12 @@
 // safetensors file. Tensors "model.<name>" are the state dict; "optimizer.<slot>.<name>" the
 // optimizer state of each parameter (torch's names: exp_avg, momentum_buffer, ...). The
 // metadata holds the step counter (the position of the LR schedule and of Adam's bias
-// correction), the dropout seed and the optimizer's hyperparameters.
+// correction), the dropout seed and the optimizer's hyperparameters (param groups as the
+// names each took: optimizerRecord).
 import { stateSlotNames, type ResolvedOptimizer } from '../kernels/optim';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import type { StateDict, StateTensor } from '../io/state-dict';
-import type { ArenaLayout } from './arena';
+import { optimizerRecord, type ArenaLayout } from './arena';
 import { showShape } from './ir';
 import { StateDictError } from './state';
 import { ConfigError } from '../errors';
@@ -38,7 +39,7 @@ export function encodeCheckpoint(contents: CheckpointContents, layout: ArenaLayo
     version: VERSION,
     steps: String(contents.steps),
     seed: String(contents.seed),
-    optimizer: JSON.stringify(contents.optimizer),
+    optimizer: JSON.stringify(optimizerRecord(contents.optimizer, layout)),
   });
 }
 
@@ -59,7 +60,7 @@ export function decodeCheckpoint(bytes: Uint8Array, layout: ArenaLayout, optimiz
   const seed = Number(metadata.seed);
   if (!Number.isSafeInteger(steps) || steps < 0) fail(`steps must be an integer ≥ 0, got ${JSON.stringify(metadata.steps)}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`seed must be an integer in [0, 2³²), got ${JSON.stringify(metadata.seed)}`);
-  const mine = JSON.stringify(optimizer);
+  const mine = JSON.stringify(optimizerRecord(optimizer, layout));
   if (metadata.optimizer !== mine) fail(`the checkpoint's optimizer ${metadata.optimizer} differs from this trainer's ${mine}`);
 
   const slots = stateSlotNames(optimizer);

@@ -11,7 +11,7 @@ import { splitArena, type ArenaLayout } from './arena';
 import { KEYS } from './build';
 import { ShapeError, showShape, sizeOf, type GraphBuilder } from './ir';
 import { evalBuckets, evalSchedule } from './model-setup';
-import { METRIC_CORRECT, METRIC_LOSS, METRIC_ROWS, METRIC_WORDS, usesLabels, type LossConfig } from './loss';
+import { lossRowsFactor, METRIC_CORRECT, METRIC_LOSS, METRIC_ROWS, METRIC_WORDS, targetsPerRow, usesLabels, type LossConfig } from './loss';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
 import { counterValue, matchStateDict, stateEntries, type StateEntry } from './state';
 
@@ -82,6 +82,11 @@ export class CompiledModel {
     return sizeOf(this.spec.inputShape);
   }
 
+  /** Target values per sample: 1 (a class label), the output width, or half of it for 'gaussianNll'. */
+  get targetSize(): number {
+    return targetsPerRow(this.spec.loss, this.outputs);
+  }
+
   /** Parameter names and shapes in arena order. */
   get parameterShapes(): { name: string; shape: readonly number[] }[] {
     return this.layout.entries.map(({ name, shape }) => ({ name, shape }));
@@ -110,7 +115,7 @@ export class CompiledModel {
     if (x.length !== expectX) {
       throw new ShapeError(`${what}: input has ${x.length} values, expected ${rows}×${showShape(this.spec.inputShape)} = ${expectX}`);
     }
-    const expectY = usesLabels(this.spec.loss) ? rows : rows * this.outputs;
+    const expectY = rows * this.targetSize;
     if (y.length !== expectY) throw new ShapeError(`${what}: targets have ${y.length} values, expected ${expectY}`);
     if (labels) {
       for (let i = 0; i < y.length; i++) {
@@ -161,7 +166,7 @@ export class CompiledModel {
     integer('evaluate: data.count', data.count, 1);
     if (!(data.x instanceof Float32Array)) throw new ConfigError(`evaluate: data.x must be a Float32Array, got ${show(data.x)}`);
     if (!ArrayBuffer.isView(data.y)) throw new ConfigError(`evaluate: data.y must be a Uint32Array of labels or a Float32Array of targets, got ${show(data.y)}`);
-    const perTarget = usesLabels(this.spec.loss) ? 1 : this.outputs;
+    const perTarget = this.targetSize;
     this.checkBatch(data.x.subarray(0, data.count * this.sampleSize), data.y.subarray(0, data.count * perTarget), data.count, 'evaluate');
     const chunk = Math.min(this.spec.evalBatchSize, data.count);
     const used = new Set<EvalRun>();
@@ -180,8 +185,8 @@ export class CompiledModel {
     let correct = 0;
     for (const run of used) {
       const values = await this.runtime.readFloat32(run.materialized.buffers.get(KEYS.metrics)!, METRIC_WORDS);
-      // Loss terms are divided by the plan's batch: × batch gives the sum of per-sample losses.
-      lossSum += values[METRIC_LOSS]! * run.batch;
+      // Loss terms are divided by the plan's batch (not for 'sse'): this gives the sum of per-sample losses.
+      lossSum += values[METRIC_LOSS]! * lossRowsFactor(this.spec.loss, run.batch);
       correct += values[METRIC_CORRECT]!;
     }
     return {

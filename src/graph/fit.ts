@@ -115,7 +115,7 @@ function checkData(trainer: Trainer, what: string, data: unknown): FitData {
   integer(`${what}.count`, d.count, 1);
   if (!(d.x instanceof Float32Array)) fail(`${what}.x`, d.x, 'a Float32Array');
   if (!(d.y instanceof Uint32Array) && !(d.y instanceof Float32Array)) fail(`${what}.y`, d.y, 'a Uint32Array of labels or a Float32Array of targets');
-  const width = d.y instanceof Uint32Array ? 1 : trainer.outputs;
+  const width = d.y instanceof Uint32Array ? 1 : trainer.targetSize;
   if (d.x.length !== d.count * trainer.sampleSize || d.y.length !== d.count * width) {
     throw new ConfigError(
       `${what}: ${d.count} samples need ${d.count * trainer.sampleSize} input values and ${d.count * width} targets, got ${d.x.length} and ${d.y.length}`,

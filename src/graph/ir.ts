@@ -58,6 +58,8 @@ export interface OpAttrs {
   reshape: Record<string, never>;
   /** Elementwise sum of two tensors of the same shape (residual connections). */
   add: Record<string, never>;
+  /** Softmax (log: false) or log-softmax (log: true) over each row of [N, C]. */
+  softmax: { log: boolean };
 }
 
 export type OpKind = keyof OpAttrs;
@@ -78,9 +80,16 @@ export interface ParamInfo {
   readonly name: string;
   readonly shape: readonly number[];
   readonly init: Initializer;
-  /** Weight decay applies (false for biases and normalization scales/shifts). */
-  readonly decay: boolean;
+  /** Its role, which optimizer param groups can select by (see noDecayOnBiasAndNorm). */
+  readonly tag: ParamTag;
 }
+
+/**
+ * What a parameter is: a layer's weight (Linear, Conv2d), a layer's bias, or a normalization
+ * layer's scale γ or shift β. The usual "no weight decay on biases and norms" recipe is
+ * `tag !== 'weight'`.
+ */
+export type ParamTag = 'weight' | 'bias' | 'norm';
 
 /**
  * A persistent non-trainable tensor of a layer (PyTorch's registered buffers: BatchNorm's
@@ -128,10 +137,10 @@ export class GraphBuilder {
     return this.ops.find((op) => op.output === id);
   }
 
-  param(layer: string, field: string, shape: readonly number[], init: Initializer, decay: boolean): TensorId {
+  param(layer: string, field: string, shape: readonly number[], init: Initializer, tag: ParamTag): TensorId {
     const name = stateName(layer, field);
     const tensor = this.tensor(shape, 'param', name);
-    this.params.push({ tensor, name, shape: [...shape], init, decay });
+    this.params.push({ tensor, name, shape: [...shape], init, tag });
     this.stateNames.push(name);
     return tensor;
   }

@@ -6,6 +6,7 @@ import { activationBackward, activationForward, add, scale } from '../kernels/el
 import { matmul } from '../kernels/matmul';
 import { layerNormBackward, layerNormForward, layerNormParamsBackward } from '../kernels/norm';
 import { biasGradient } from '../kernels/reduce';
+import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from '../kernels/softmax_xent';
 import { CNN_RULES } from './lower-cnn';
 import { sizeOf, stateName, type GraphBuilder, type Op, type OpKind, type TensorId } from './ir';
 import type { Schedule } from './schedule';
@@ -188,6 +189,23 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       for (const input of op.inputs) {
         if (ctx.needsGrad(input)) ctx.schedule.call(scale(n, 1), [ctx.grad(op.output), ctx.gradOut(input)]);
       }
+    },
+  },
+
+  softmax: {
+    forward(ctx, op) {
+      const [x] = op.inputs as [TensorId];
+      const [n, c] = ctx.graph.shape(x) as [number, number];
+      const program = op.attrs.log ? logSoftmaxForward(n, c) : softmaxForward(n, c);
+      ctx.schedule.call(program, [ctx.value(x), ctx.value(op.output)]);
+    },
+    backward(ctx, op) {
+      // Both gradients are functions of the forward's output, which is kept for them.
+      const [x] = op.inputs as [TensorId];
+      if (!ctx.needsGrad(x)) return;
+      const [n, c] = ctx.graph.shape(x) as [number, number];
+      const program = op.attrs.log ? logSoftmaxBackward(n, c) : softmaxBackward(n, c);
+      ctx.schedule.call(program, [ctx.value(op.output), ctx.grad(op.output), ctx.gradOut(x)]);
     },
   },
 

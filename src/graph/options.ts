@@ -2,21 +2,29 @@
 // range and unknown keys, each a ConfigError naming the option.
 import { GpuRuntime } from '../gpu/runtime';
 import { LOSSES } from '../kernels/losses';
-import { fail, finiteNumber, integer, knownKeys, optionsObject, shape } from '../validate';
+import { boolean, F32_MAX, fail, finiteNumber, integer, knownKeys, optionsObject, shape } from '../validate';
+import { checkAugment } from './augment';
 import type { LossConfig } from './loss';
 
-const LOSS_KINDS = ['crossEntropy', 'nll', ...Object.keys(LOSSES)];
+const LOSS_KINDS = ['crossEntropy', 'nll', 'gaussianNll', ...Object.keys(LOSSES)];
+/** Options each loss takes besides `kind`. */
+const LOSS_KEYS: Record<string, string[]> = { crossEntropy: ['labelSmoothing'], gaussianNll: ['eps', 'full'] };
 
 /** A loss given as its name or as {kind, ...}; checked and normalized. */
 export function checkLoss(what: string, loss: unknown): LossConfig {
   const config = typeof loss === 'string' ? { kind: loss } : loss;
-  const allowed = `one of ${LOSS_KINDS.map((k) => `'${k}'`).join(', ')} (or {kind: 'crossEntropy', labelSmoothing})`;
+  const allowed = `one of ${LOSS_KINDS.map((k) => `'${k}'`).join(', ')} (or {kind: 'crossEntropy', labelSmoothing}, {kind: 'gaussianNll', eps, full})`;
   if (typeof config !== 'object' || config === null) fail(what, loss, allowed);
   const kind = (config as { kind?: unknown }).kind;
   if (!LOSS_KINDS.includes(kind as string)) fail(typeof loss === 'string' ? what : `${what}.kind`, kind, allowed);
   const c = config as Record<string, unknown>;
-  knownKeys(what, c, c.kind === 'crossEntropy' ? ['kind', 'labelSmoothing'] : ['kind']);
+  knownKeys(what, c, ['kind', ...(LOSS_KEYS[c.kind as string] ?? [])]);
   if (c.labelSmoothing !== undefined) finiteNumber(`${what}.labelSmoothing`, c.labelSmoothing, 0, 1);
+  // eps clamps the variance in f32: a value that f32 rounds to 0 (or to a subnormal) would not.
+  if (c.eps !== undefined && !(typeof c.eps === 'number' && c.eps >= 2 ** -126 && c.eps <= F32_MAX)) {
+    fail(`${what}.eps`, c.eps, 'a finite number > 0 (float32: from 1.2e-38)');
+  }
+  if (c.full !== undefined) boolean(`${what}.full`, c.full);
   return c as LossConfig;
 }
 
@@ -26,7 +34,7 @@ function checkRuntime(what: string, runtime: unknown): void {
 
 const COMPILE_KEYS = [
   'inputShape', 'loss', 'optimizer', 'batchSize', 'lrSchedule', 'clipGradNorm', 'totalSteps', 'seed', 'metricsEvery', 'evalBatchSize', 'runtime',
-  'onDeviceLost',
+  'onDeviceLost', 'augment',
 ];
 
 /** Everything compile() can check without the model; the optimizer is checked by resolveOptimizer. */
@@ -35,7 +43,8 @@ export function checkCompileOptions(value: unknown): void {
   knownKeys('compile', o, COMPILE_KEYS);
   shape('compile: inputShape (the shape of one sample, e.g. [1, 28, 28])', o.inputShape);
   if (o.loss === undefined) fail('compile: loss', o.loss, `given (e.g. 'crossEntropy')`);
-  checkLoss('compile: loss', o.loss);
+  const loss = checkLoss('compile: loss', o.loss);
+  if (o.augment !== undefined) checkAugment('compile: augment', o.augment, o.inputShape as number[], loss);
   if (o.optimizer === undefined) fail('compile: optimizer', o.optimizer, 'given (e.g. adam({ lr: 1e-3 }))');
   integer('compile: batchSize', o.batchSize, 1);
   if (o.lrSchedule !== undefined && typeof o.lrSchedule !== 'function') fail('compile: lrSchedule', o.lrSchedule, 'a function (step, totalSteps) → lr');

@@ -5,6 +5,7 @@ import type { Module } from '../nn/module';
 import { arenaSegments, type ArenaLayout } from './arena';
 import { buildSchedule } from './build';
 import { buildGraph } from './model-setup';
+import type { ResolvedAugment } from './augment';
 import type { LossConfig } from './loss';
 import type { Schedule } from './schedule';
 
@@ -15,6 +16,8 @@ export interface TrainPlanSpec {
   layout: ArenaLayout;
   optimizer: ResolvedOptimizer;
   clipGradNorm?: number;
+  /** Augmentation of every training batch (tail batches too). */
+  augment?: ResolvedAugment;
 }
 
 /**
@@ -31,6 +34,7 @@ export function trainSchedule(spec: TrainPlanSpec, batch: number, subgroupSize: 
     loss: spec.loss,
     layout,
     subgroupSize,
+    augment: spec.augment,
     optimizer: {
       config: optimizer,
       stateFloats: stateSlots(optimizer) * layout.size,

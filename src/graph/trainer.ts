@@ -5,6 +5,8 @@ import { finiteNumber, integer } from '../validate';
 import { GpuRuntime } from '../gpu/runtime';
 import { optimizerUniform, resolveOptimizer, stateSlots, UNIFORM_WORDS, type OptimizerConfig, type ResolvedOptimizer } from '../kernels/optim';
 import { dropoutUniforms } from '../kernels/dropout';
+import { AUGMENT_UNIFORM_WORDS } from '../kernels/augment';
+import { checkAugment, stepAugmentUniforms, type AugmentOptions } from './augment';
 import type { Module } from '../nn/module';
 import type { LrSchedule } from '../optim/schedules';
 import { initialArena, layoutArena, splitArena, type ArenaLayout } from './arena';
@@ -27,13 +29,17 @@ export interface CompileOptions {
   loss: LossConfig | LossConfig['kind'];
   optimizer: OptimizerConfig;
   batchSize: number;
-  /** Learning rate per step; default: the optimizer's lr every step. */
+  /**
+   * Learning rate per step; default: the optimizer's lr every step. It is the default group's
+   * rate: a param group with its own lr gets schedule(step) × group lr / optimizer lr, the same
+   * factor for every group, as torch's schedulers apply to each group's initial lr.
+   */
   lrSchedule?: LrSchedule;
   /** Clip gradients to this global L2 norm before each update (torch clip_grad_norm_), on the GPU. */
   clipGradNorm?: number;
   /** Total steps the schedule spans (for fraction-based schedules). */
   totalSteps?: number;
-  /** Seeds parameter initialization and dropout masks. */
+  /** Seeds parameter initialization, dropout masks and augmentation. */
   seed?: number;
   /** Read metrics back every k steps (asynchronously). Default 20. */
   metricsEvery?: number;
@@ -47,6 +53,11 @@ export interface CompileOptions {
    * compiling again and restore()-ing a checkpoint().
    */
   onDeviceLost?: (error: DeviceLostError) => void;
+  /**
+   * Data augmentation on the GPU inside every training step (tail batches too; never in
+   * evaluate() or predict()), seeded by `seed` and the step: see {@link AugmentOptions}.
+   */
+  augment?: AugmentOptions;
 }
 
 /** Counters per training step in steady state (after the first step), plus GPU bytes held. */
@@ -71,8 +82,9 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
   const { batchSize } = options;
   const evalBatchSize = options.evalBatchSize ?? 1000;
   const { graph, outputs } = buildGraph(model, batchSize, options.inputShape);
-  const layout = layoutArena(graph.params);
-  const plan: TrainPlanSpec = { model, inputShape: options.inputShape, loss, layout, optimizer: config, clipGradNorm: options.clipGradNorm };
+  const layout = layoutArena(graph.params, config); // param groups checked here, before any GPU work
+  const augment = options.augment && checkAugment('compile: augment', options.augment, options.inputShape, loss);
+  const plan: TrainPlanSpec = { model, inputShape: options.inputShape, loss, layout, optimizer: config, clipGradNorm: options.clipGradNorm, augment };
   // Built once without a device, so that every error is thrown before any GPU work; then
   // again for the device's kernels when it has subgroups.
   let schedule = trainSchedule(plan, batchSize, undefined);
@@ -110,6 +122,7 @@ export class Trainer extends CompiledModel {
   private seed: number;
   private readonly uniform = new Float32Array(UNIFORM_WORDS);
   private readonly rng = new Uint32Array(4);
+  private readonly augmentWords = new Uint32Array(AUGMENT_UNIFORM_WORDS);
   private readonly zeros = new Float32Array(METRIC_WORDS);
   private readonly ring: MetricsRing;
   /** Counter totals over steps 2..n (the first step may warm caches). */
@@ -190,15 +203,20 @@ export class Trainer extends CompiledModel {
     this.stepWith(run!, x, y, rows);
   }
 
-  /** The learning rate the next step uses: setLearningRate()'s, else lrSchedule's, else the optimizer's. */
+  /**
+   * The learning rate the next step uses: setLearningRate()'s, else lrSchedule's, else the
+   * optimizer's. It is the default group's; a param group's is this × group lr / optimizer lr.
+   */
   get learningRate(): number {
     return this.lrOverride ?? this.options.lrSchedule?.(this.steps, this.options.totalSteps ?? Infinity) ?? this.options.optimizer.lr;
   }
 
   /**
-   * Sets the learning rate of every following step (finite in float32, ≥ 0). It replaces
-   * lrSchedule from then on (the step counter still advances: Adam's bias correction and
-   * Adagrad's lr decay are unchanged); restore() and checkpoints do not carry it.
+   * Sets the learning rate of every following step (finite in float32, ≥ 0): the default
+   * group's, while each param group keeps its ratio to it (group lr / optimizer lr), as
+   * torch's schedulers scale every group by one factor. It replaces lrSchedule from then on
+   * (the step counter still advances: Adam's bias correction and Adagrad's lr decay are
+   * unchanged); restore() and checkpoints do not carry it.
    */
   setLearningRate(lr: number): void {
     this.checkUsable('setLearningRate');
@@ -225,6 +243,8 @@ export class Trainer extends CompiledModel {
     runtime.write(this.shared.byKey.get(KEYS.optimizerUniform)!, this.uniform);
     const rngBuffer = this.shared.byKey.get(KEYS.dropoutRng);
     if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.seed, this.steps, this.rng));
+    const augmentBuffer = this.shared.byKey.get(KEYS.augment);
+    if (augmentBuffer) runtime.write(augmentBuffer, stepAugmentUniforms(this.plan.augment!, this.seed, this.steps, this.augmentWords));
     this.stepsSinceReset++;
     this.samplesSinceReset += rows;
     const every = this.options.metricsEvery ?? 20;

@@ -1,9 +1,11 @@
 // Every kernel family's descriptors, for users who drive GpuRuntime directly.
+export * from './augment';
 export * from './batchnorm';
 export * from './clip';
 export * from './conv';
 export * from './dropout';
 export * from './elementwise';
+export * from './gaussian_head';
 export * from './losses';
 export * from './matmul';
 export * from './norm';

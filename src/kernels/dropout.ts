@@ -1,7 +1,8 @@
 // Kernel descriptors for shaders/dropout.wgsl: inverted dropout forward and backward with
 // a counter-based mask (Philox-2x32-10 of seed, step and element index; no mask buffer).
 import { ConfigError } from '../errors';
-import source from '../../shaders/dropout.wgsl?raw';
+import kernelSource from '../../shaders/dropout.wgsl?raw';
+import philox from '../../shaders/philox.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 
 export interface DropoutOptions {
@@ -14,6 +15,9 @@ export interface DropoutOptions {
 }
 
 const U32_RANGE = 2 ** 32;
+
+/** shaders/dropout.wgsl after the Philox helper it draws from. */
+const source = `${philox}\n${kernelSource}`;
 
 function program(n: number, p: number, entryPoint: 'forward' | 'backward', options: DropoutOptions): ComputeProgram {
   const offset = options.offset ?? 0;

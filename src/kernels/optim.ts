@@ -4,6 +4,7 @@ import { ConfigError } from '../errors';
 import { boolean, fail as invalid, finiteNumber, knownKeys } from '../validate';
 import source from '../../shaders/optim.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
+import { resolveGroups, type ParamGroup, type ResolvedParamGroup, type SegmentSettings } from './optim-groups';
 
 /**
  * Hyperparameters of each optimizer: torch.optim's names in camelCase, and its defaults
@@ -22,11 +23,15 @@ export interface OptimizerOptions {
 
 export type OptimizerKind = keyof OptimizerOptions;
 
-/** An optimizer and any hyperparameters that differ from torch's defaults. */
-export type OptimizerConfig = { [K in OptimizerKind]: { kind: K } & Partial<OptimizerOptions[K]> }[OptimizerKind];
+/**
+ * An optimizer, any hyperparameters that differ from torch's defaults, and optional param
+ * groups with their own lr and weight decay (see ParamGroup). Without groups every parameter
+ * gets the same options, weight decay included, as a torch optimizer given model.parameters().
+ */
+export type OptimizerConfig = { [K in OptimizerKind]: { kind: K } & Partial<OptimizerOptions[K]> & { groups?: readonly ParamGroup[] } }[OptimizerKind];
 
-/** An optimizer with every hyperparameter filled in and validated. */
-export type ResolvedOptimizer = { [K in OptimizerKind]: { kind: K } & OptimizerOptions[K] }[OptimizerKind];
+/** An optimizer with every hyperparameter filled in and validated (groups only when given). */
+export type ResolvedOptimizer = { [K in OptimizerKind]: { kind: K } & OptimizerOptions[K] & { groups?: readonly ResolvedParamGroup[] } }[OptimizerKind];
 
 /** torch.optim's defaults (torch ≥ 2.2, where SGD's lr defaults to 1e-3). */
 export const OPTIMIZER_DEFAULTS: { readonly [K in OptimizerKind]: Readonly<OptimizerOptions[K]> } = {
@@ -50,9 +55,9 @@ export function resolveOptimizer(config: OptimizerConfig): ResolvedOptimizer {
   }
   const defaults: Record<string, unknown> = OPTIMIZER_DEFAULTS[config.kind];
   const given = config as Record<string, unknown>;
-  knownKeys(`optim ${config.kind}`, given, ['kind', ...Object.keys(defaults)]);
+  knownKeys(`optim ${config.kind}`, given, ['kind', ...Object.keys(defaults), 'groups']);
   for (const [key, value] of Object.entries(given)) {
-    if (key === 'kind' || value === undefined) continue;
+    if (key === 'kind' || key === 'groups' || value === undefined) continue;
     const what = `optim ${config.kind}: ${key}`;
     if (typeof defaults[key] === 'boolean') boolean(what, value);
     else if (key === 'betas') {
@@ -93,6 +98,8 @@ export function resolveOptimizer(config: OptimizerConfig): ResolvedOptimizer {
       r.betas.forEach((b, k) => (b >= 0 && b < 1) || fail(`betas[${k}]`, b, 'in [0, 1)'));
       break;
   }
+  const groups = given.groups === undefined ? [] : resolveGroups(r.kind, given.groups, r);
+  if (groups.length > 0) r.groups = groups; // groups: [] is no groups
   return r;
 }
 
@@ -119,43 +126,51 @@ export function stateSlots(config: OptimizerConfig): number {
   return stateSlotNames(config).length;
 }
 
-/** One parameter tensor's place in the arena. */
-export interface ArenaSegment {
-  start: number;
-  length: number;
-  /** Skip weight decay (biases, normalization γ/β), as torch parameter groups do. */
-  noDecay?: boolean;
-}
+/**
+ * One parameter tensor's place in the arena, and its param group's settings: weightDecay
+ * replaces the optimizer's, lrScale (default 1) multiplies the step's lr.
+ */
+export type ArenaSegment = { start: number; length: number } & Partial<SegmentSettings>;
 
 /** Arena elements per entry of the segment table's block index (BLOCK in the WGSL file). */
 export const SEGMENT_BLOCK = 256;
 
+/** Segment-table word meaning "the optimizer's weightDecay" (a NaN pattern, never a valid decay). */
+const INHERIT = 0xffffffff;
+
 /**
- * Segment table words (u32): per segment [start, length, flags (bit 0 = no decay)], then a
- * block index: for each block b of SEGMENT_BLOCK arena elements, b = 0..⌈arenaSize/256⌉,
- * the last segment starting at or before element 256·b (0 if none). It bounds each
- * invocation's binary search to the segments that meet its block, so the kernel finds
- * its segment in O(1) almost everywhere. Segments must be sorted by start and must not
- * overlap; gaps between them (alignment padding) are left untouched by the update.
+ * Segment table words (u32): per segment [start, length, weight decay (f32 bits, or INHERIT
+ * for the optimizer's), lr scale (f32 bits)], then a block index: for each block b of
+ * SEGMENT_BLOCK arena elements, b = 0..⌈arenaSize/256⌉, the last segment starting at or
+ * before element 256·b (0 if none). It bounds each invocation's binary search to the
+ * segments that meet its block, so the kernel finds its segment in O(1) almost everywhere.
+ * Segments must be sorted by start and must not overlap; gaps between them (alignment
+ * padding) are left untouched by the update.
  */
 export function segmentTable(segments: readonly ArenaSegment[], arenaSize: number): Uint32Array {
   if (segments.length === 0) throw new ConfigError('optim segments: need at least one segment');
   const blocks = Math.ceil(arenaSize / SEGMENT_BLOCK) + 1;
-  const table = new Uint32Array(3 * segments.length + blocks);
+  const table = new Uint32Array(4 * segments.length + blocks);
+  const bits = new Uint32Array(new Float32Array(2).buffer);
+  const floats = new Float32Array(bits.buffer);
   let end = 0;
-  segments.forEach(({ start, length, noDecay }, k) => {
+  segments.forEach(({ start, length, weightDecay, lrScale = 1 }, k) => {
     if (!Number.isInteger(start) || !Number.isInteger(length) || length < 1 || start < end || start + length > arenaSize) {
       throw new ConfigError(
         `optim segments: segment ${k} (start ${start}, length ${length}) must have length ≥ 1, start at or after ` +
           `${end} (the end of the previous segment) and end within the arena of ${arenaSize}`,
       );
     }
-    table.set([start, length, noDecay ? 1 : 0], 3 * k);
+    if (![weightDecay ?? 0, lrScale].every((v) => Number.isFinite(Math.fround(v)) && v >= 0)) {
+      throw new ConfigError(`optim segments: segment ${k} needs weightDecay and lrScale finite (in float32) and ≥ 0, got ${weightDecay}, ${lrScale}`);
+    }
+    floats.set([weightDecay ?? 0, lrScale]);
+    table.set([start, length, weightDecay === undefined ? INHERIT : bits[0]!, bits[1]!], 4 * k);
     end = start + length;
   });
   for (let b = 0, k = 0; b < blocks; b++) {
     while (k + 1 < segments.length && segments[k + 1]!.start <= b * SEGMENT_BLOCK) k++;
-    table[3 * segments.length + b] = k;
+    table[4 * segments.length + b] = k;
   }
   return table;
 }
@@ -168,7 +183,7 @@ export const GRAD_SCALE_OFFSET = 4;
 
 /** What changes from step to step. */
 export interface OptimizerStep {
-  /** Learning rate of this step (an LR schedule's output); defaults to the config's lr. */
+  /** Learning rate of this step (an LR schedule's output) for the default group; defaults to the config's lr. */
   lr?: number;
   /** Step count, 1 on the first update (torch's `step` after incrementing). */
   step: number;

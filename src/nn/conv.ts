@@ -103,8 +103,8 @@ export class Conv2d implements Module {
     const bound = 1 / Math.sqrt(fans(shape).fanIn);
     const uniform: Initializer = { kind: 'uniform', low: -bound, high: bound };
     const bias = this.options.bias ?? true;
-    const inputs = [x, graph.param(path, 'weight', shape, this.options.weightInit ?? uniform, true)];
-    if (bias) inputs.push(graph.param(path, 'bias', [this.outChannels], this.options.biasInit ?? uniform, false));
+    const inputs = [x, graph.param(path, 'weight', shape, this.options.weightInit ?? uniform, 'weight')];
+    if (bias) inputs.push(graph.param(path, 'bias', [this.outChannels], this.options.biasInit ?? uniform, 'bias'));
     return graph.op('conv2d', path, inputs, [input[0], this.outChannels, oh, ow], {
       inChannels: this.inChannels,
       outChannels: this.outChannels,

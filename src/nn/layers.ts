@@ -1,5 +1,5 @@
-// The layers of an MLP: Linear, Flatten, activations, Dropout (normalization layers: ./norm.ts;
-// convolution and pooling: ./conv.ts).
+// The layers of an MLP: Linear, Flatten, activations, Softmax / LogSoftmax, Dropout
+// (normalization layers: ./norm.ts; convolution and pooling: ./conv.ts).
 import { ConfigError } from '../errors';
 import { ShapeError, showShape, sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
 import { ACTIVATIONS, type Activation } from '../kernels/elementwise';
@@ -34,9 +34,9 @@ export class Linear implements Module {
     const bound = 1 / Math.sqrt(this.inFeatures);
     const uniform: Initializer = { kind: 'uniform', low: -bound, high: bound };
     const bias = this.options.bias ?? true;
-    const w = graph.param(path, 'weight', [this.outFeatures, this.inFeatures], this.options.weightInit ?? uniform, true);
+    const w = graph.param(path, 'weight', [this.outFeatures, this.inFeatures], this.options.weightInit ?? uniform, 'weight');
     const inputs = [x, w];
-    if (bias) inputs.push(graph.param(path, 'bias', [this.outFeatures], this.options.biasInit ?? uniform, false));
+    if (bias) inputs.push(graph.param(path, 'bias', [this.outFeatures], this.options.biasInit ?? uniform, 'bias'));
     return graph.op('linear', path, inputs, [shape[0]!, this.outFeatures], {
       inFeatures: this.inFeatures,
       outFeatures: this.outFeatures,
@@ -80,6 +80,31 @@ export const Tanh = () => new ActivationLayer('tanh');
 export const GELU = () => new ActivationLayer('gelu');
 export const LeakyReLU = (negativeSlope = 0.01) => new ActivationLayer('leakyRelu', negativeSlope);
 export const ELU = (alpha = 1) => new ActivationLayer('elu', alpha);
+
+/**
+ * Softmax or log-softmax over the class dimension of [N, C] (torch.nn.Softmax(dim) /
+ * LogSoftmax(dim)); dim must be 1 or −1, the only class dimension a 2-D output has. No
+ * parameters. A model ending in LogSoftmax trains with loss 'nll' as in torch; one ending in
+ * Softmax must not use 'crossEntropy', which applies its own log-softmax to the output.
+ */
+export class SoftmaxLayer implements Module {
+  readonly type: 'Softmax' | 'LogSoftmax';
+  constructor(
+    readonly log: boolean,
+    readonly dim: number,
+  ) {
+    this.type = log ? 'LogSoftmax' : 'Softmax';
+    if (dim !== 1 && dim !== -1) fail(`${this.type}: dim`, dim, '1 or -1 (the class dimension of [N, C])');
+  }
+  build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
+    const shape = graph.shape(x);
+    if (shape.length !== 2) throw new ShapeError(`${this.type} (layer ${path}): expects input [N, C] but got ${showShape(shape)}`);
+    return graph.op('softmax', path, [x], shape, { log: this.log });
+  }
+}
+
+export const Softmax = (dim: number) => new SoftmaxLayer(false, dim);
+export const LogSoftmax = (dim: number) => new SoftmaxLayer(true, dim);
 
 /**
  * Inverted dropout (torch.nn.Dropout): in train mode each value is kept with probability 1 − p

@@ -22,8 +22,8 @@ export class BatchNorm implements Module {
     const expected = this.type === 'BatchNorm2d' ? `[N, ${this.channels}, H, W]` : `[N, ${this.channels}] or [N, ${this.channels}, L]`;
     const rankOk = this.type === 'BatchNorm2d' ? shape.length === 4 : shape.length === 2 || shape.length === 3;
     expectShape(rankOk && shape[1] === this.channels, this.type, path, expected, shape);
-    const gamma = graph.param(path, 'weight', [this.channels], { kind: 'constant', value: 1 }, false);
-    const beta = graph.param(path, 'bias', [this.channels], { kind: 'zeros' }, false);
+    const gamma = graph.param(path, 'weight', [this.channels], { kind: 'constant', value: 1 }, 'norm');
+    const beta = graph.param(path, 'bias', [this.channels], { kind: 'zeros' }, 'norm');
     // torch.nn.BatchNorm's buffers, in its order; the counter counts train-mode forward passes.
     graph.buffer(path, 'running_mean', [this.channels], 'f32', new Float32Array(this.channels));
     graph.buffer(path, 'running_var', [this.channels], 'f32', new Float32Array(this.channels).fill(1));
@@ -55,8 +55,8 @@ export class LayerNorm implements Module {
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
     const shape = graph.shape(x);
     expectShape(shape.length === 2 && shape[1] === this.features, this.type, path, `[N, ${this.features}]`, shape);
-    const gamma = graph.param(path, 'weight', [this.features], { kind: 'constant', value: 1 }, false);
-    const beta = graph.param(path, 'bias', [this.features], { kind: 'zeros' }, false);
+    const gamma = graph.param(path, 'weight', [this.features], { kind: 'constant', value: 1 }, 'norm');
+    const beta = graph.param(path, 'bias', [this.features], { kind: 'zeros' }, 'norm');
     return graph.op('layernorm', path, [x, gamma, beta], shape, { features: this.features, eps: this.eps });
   }
 }
@@ -88,8 +88,8 @@ export class GroupNorm implements Module {
     const affine = this.options.affine ?? true;
     const inputs = [x];
     if (affine) {
-      inputs.push(graph.param(path, 'weight', [this.channels], { kind: 'constant', value: 1 }, false));
-      inputs.push(graph.param(path, 'bias', [this.channels], { kind: 'zeros' }, false));
+      inputs.push(graph.param(path, 'weight', [this.channels], { kind: 'constant', value: 1 }, 'norm'));
+      inputs.push(graph.param(path, 'bias', [this.channels], { kind: 'zeros' }, 'norm'));
     }
     return graph.op('groupnorm', path, inputs, shape, {
       groups: this.groups,

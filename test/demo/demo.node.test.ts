@@ -4,8 +4,8 @@
 // chart and confusion matrix must be drawn. The finished model must survive a page reload
 // (IndexedDB) with the same prediction, download through Save as a safetensors file, and come
 // back through Load; corrupt or mismatched files must show a readable error. Then, on the same
-// page after Reset, a short CNN run must pass 80% with the same checks. Screenshots go to
-// test-artifacts/.
+// page after Reset, a short CNN run with 1-pixel shift augmentation must pass 80% with the same
+// checks. Screenshots go to test-artifacts/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -289,6 +289,7 @@ describe('MNIST demo', () => {
     await setField(b, 'batch-size', '64');
     await setField(b, 'optimizer', 'adam');
     await setField(b, 'lr', '0.002');
+    await setField(b, 'aug-shift', '1'); // compile's augment option, on the GPU in every step
     await b.$('[data-testid="draw-clear"]').click(); // the MLP's 7 is still on the pad
     const began = Date.now();
     await start.click();
@@ -300,7 +301,7 @@ describe('MNIST demo', () => {
       `demo: CNN test accuracy ${accuracy}%, ${await b.$('#step-ms').getText()} ms/step, ${seconds.toFixed(1)} s from Start to done`,
     );
     expect(accuracy).toBeGreaterThan(80);
-    expect(await b.$('#test-note').getText()).toContain('CNN 16-32 ch (BN)');
+    expect(await b.$('#test-note').getText()).toContain('CNN 16-32 ch (BN), adam lr 0.002, shift 1');
 
     expect((await probabilities(b)).every(Number.isNaN)).toBe(true); // a blank pad: no prediction
     await drawSeven(b);

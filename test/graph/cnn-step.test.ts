@@ -80,7 +80,7 @@ describe('one CNN training step against a float64 reference', () => {
       // gradient is 0 and f32 leaves rounding noise the size of the weight gradient's ulps.
       const floor = key === 'b1' ? Math.max(...Array.from(reference.grads.w1, Math.abs)) : 0;
       closeToReference(grads.get(name)!, g, `grad ${name}`, floor);
-      const decay = key === 'w1' || key === 'w2' || key === 'w3' ? WEIGHT_DECAY : 0;
+      const decay = WEIGHT_DECAY; // every parameter, biases and norms too (torch without param groups)
       const p0 = params[key];
       closeToReference(after.get(name)!, Array.from(p0, (p, i) => p - LR * (g[i]! + decay * p)), `updated ${name}`, floor * LR);
     }

@@ -15,7 +15,7 @@ import type { LrSchedule } from '../../src/optim/schedules';
 import { expectClose } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { parameterNames, type Layer } from '../reference/model';
-import { ReferenceTrainer } from '../reference/trainer';
+import { ReferenceTrainer, type ReferenceTrainerOptions } from '../reference/trainer';
 
 export interface Batch {
   x: Float32Array;
@@ -87,6 +87,8 @@ export interface MultiStepCase {
    * at the scale of the named neighbour (the layer's weight) instead of their own.
    */
   zeroGradient?: Record<string, string>;
+  /** The reference's param-group settings per parameter, written out to match optimizer.groups. */
+  group?: ReferenceTrainerOptions['group'];
 }
 
 /** |actual − expected| ≤ tol·max(|expected|, scale of `floor`) + tol·|expected| elementwise. */

@@ -75,8 +75,9 @@ describe('one training step against a float64 reference', () => {
       const g = reference.grads[key];
       const floor = key === 'b1' ? Math.max(...Array.from(reference.grads.w1, Math.abs)) : 0;
       closeToReference(grads.get(name)!, g, `grad ${name}`, floor);
-      // First Nesterov step (buffer = g'): p ← p − lr·(g' + μ·g') with g' = g + wd·p for weights.
-      const decay = key === 'w1' || key === 'w2' ? WEIGHT_DECAY : 0;
+      // First Nesterov step (buffer = g'): p ← p − lr·(g' + μ·g') with g' = g + wd·p for every
+      // parameter, biases and BatchNorm's γ, β too (a torch optimizer without param groups).
+      const decay = WEIGHT_DECAY;
       const p0 = params[key];
       const expected = Array.from(p0, (p, i) => p - LR * (1 + MOMENTUM) * (g[i]! + decay * p));
       closeToReference(after.get(name)!, expected, `updated ${name}`);

@@ -17,12 +17,13 @@ import { testRuntime } from '../helpers/gpu';
 import { normal, uniform } from '../helpers/random';
 import { ReferenceOptimizer, textbookMomentum } from '../reference/optim';
 
-// Awkward lengths with gaps (alignment padding) before, between and after; two no-decay segments.
+// Awkward lengths with gaps (alignment padding) before, between and after; two segments in
+// param groups of their own: one without weight decay, one with its own decay and 2.5× the lr.
 const SEGMENTS: ArenaSegment[] = [
   { start: 2, length: 1 },
-  { start: 6, length: 7, noDecay: true },
+  { start: 6, length: 7, weightDecay: 0 },
   { start: 13, length: 33 },
-  { start: 49, length: 129, noDecay: true },
+  { start: 49, length: 129, weightDecay: 0.02, lrScale: 2.5 },
   { start: 180, length: 1000 },
 ];
 const ARENA = 1185;
@@ -107,11 +108,11 @@ describe('fused optimizer update', () => {
     await compareTrajectory(config, SEGMENTS, ARENA, STEPS, 7);
   });
 
-  it('finds the segment of every element among 300 segments (binary search, gaps, no-decay flags)', async () => {
+  it('finds the segment of every element among 300 segments (binary search, gaps, group settings)', async () => {
     const segments: ArenaSegment[] = [];
     for (let k = 0, start = 1; k < 300; k++) {
       const length = 1 + ((k * 7) % 5);
-      segments.push({ start, length, noDecay: k % 3 === 0 });
+      segments.push({ start, length, ...(k % 3 === 0 ? { weightDecay: 0 } : k % 3 === 1 ? { weightDecay: 0.1, lrScale: 0.5 } : {}) });
       start += length + (k % 4);
     }
     const last = segments[segments.length - 1]!;
@@ -146,9 +147,12 @@ describe('optimizer configuration', () => {
     expect(stateSlots({ kind: 'adadelta' })).toBe(2);
   });
 
-  it('lays the segment table out as rows [start, length, flags] and a 256-element block index', () => {
-    const table = segmentTable([{ start: 2, length: 1 }, { start: 300, length: 10, noDecay: true }], 600);
-    expect(Array.from(table)).toEqual([2, 1, 0, 300, 10, 1, 0, 0, 1, 1]);
+  it('lays the segment table out as rows [start, length, decay, lr scale] and a 256-element block index', () => {
+    const table = segmentTable([{ start: 2, length: 1 }, { start: 300, length: 10, weightDecay: 0, lrScale: 0.5 }], 600);
+    // Decay 0xffffffff: the optimizer's own; f32 bits of 1, 0 and 0.5: 0x3f800000, 0, 0x3f000000.
+    expect(Array.from(table)).toEqual([2, 1, 0xffffffff, 0x3f800000, 300, 10, 0, 0x3f000000, 0, 0, 1, 1]);
+    expect(() => segmentTable([{ start: 0, length: 1, lrScale: -1 }], 4)).toThrow(/segment 0 needs weightDecay and lrScale .* got undefined, -1/);
+    expect(() => segmentTable([{ start: 0, length: 1, weightDecay: NaN }], 4)).toThrow(/got NaN, 1/);
   });
 
   it('computes the per-step uniform in float64 (Adagrad lr decay, Adam bias corrections, step as u32)', () => {

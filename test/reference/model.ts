@@ -10,6 +10,7 @@ import { activate, derivative } from './elementwise';
 import { linear, linearBackward } from './network';
 import { groupNorm, groupNormBackward, layerNorm, layerNormBackward } from './norm';
 import { maxPool2d, maxPool2dBackward, type PoolGeometry } from './pool';
+import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from './softmax_xent';
 
 /** One layer; `name` is its state-dict prefix ("0", "fc1"). Hyperparameters are given, never defaulted. */
 export type Layer =
@@ -22,6 +23,8 @@ export type Layer =
   | { kind: 'dropout'; p: number }
   | { kind: 'maxpool'; kernel: number } // stride = kernel, no padding
   | { kind: 'flatten' }
+  /** Softmax or (log: true) log-softmax over the rows of [N, C]. */
+  | { kind: 'softmax'; log: boolean }
   /** y = x + body(x) (functional: `h.add(h.apply(...))`). */
   | { kind: 'residual'; body: Layer[] };
 
@@ -31,17 +34,20 @@ export type Tensors = Map<string, Float64Array>;
 /** Train mode draws dropout masks from (seed, step) and uses batch statistics; eval mode neither. */
 export type Mode = { train: true; seed: number; step: number } | { train: false };
 
-/** Parameter names in graph order, and whether weight decay applies (weights, not biases or norms). */
-export function parameterNames(layers: readonly Layer[]): { name: string; decay: boolean }[] {
-  return layers.flatMap((l): { name: string; decay: boolean }[] => {
+/** A parameter's role: a layer's weight or bias, or a normalization layer's γ or β. */
+export type ParamRole = 'weight' | 'bias' | 'norm';
+
+/** Parameter names in graph order, and their roles. */
+export function parameterNames(layers: readonly Layer[]): { name: string; role: ParamRole }[] {
+  return layers.flatMap((l): { name: string; role: ParamRole }[] => {
     switch (l.kind) {
       case 'linear':
       case 'conv2d':
-        return [{ name: `${l.name}.weight`, decay: true }, ...(l.bias ? [{ name: `${l.name}.bias`, decay: false }] : [])];
+        return [{ name: `${l.name}.weight`, role: 'weight' }, ...(l.bias ? [{ name: `${l.name}.bias`, role: 'bias' as const }] : [])];
       case 'batchnorm':
       case 'layernorm':
       case 'groupnorm':
-        return [{ name: `${l.name}.weight`, decay: false }, { name: `${l.name}.bias`, decay: false }];
+        return [{ name: `${l.name}.weight`, role: 'norm' }, { name: `${l.name}.bias`, role: 'norm' }];
       case 'residual':
         return parameterNames(l.body);
       default:
@@ -210,6 +216,11 @@ function layerForward(l: Layer, x: ArrayLike<number>, shape: number[], ctx: Cont
     }
     case 'flatten':
       return { y: x, shape: [n, size(shape.slice(1))], backward: (dy) => dy };
+    case 'softmax': {
+      const c = shape[1]!;
+      const y = l.log ? logSoftmax(x, n, c) : softmax(x, n, c);
+      return { y, shape, backward: (dy) => (l.log ? logSoftmaxBackward(y, dy, n, c) : softmaxBackward(y, dy, n, c)) };
+    }
     case 'residual': {
       const body = sequence(l.body, x, shape, ctx);
       return {

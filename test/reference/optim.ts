@@ -12,7 +12,7 @@ export interface ReferenceStep {
 /** Per-element state of one parameter, keyed by torch's state names. */
 type State = Record<string, number>;
 
-/** torch's update of one parameter p with gradient g (decay already chosen per segment). */
+/** torch's update of one parameter p with gradient g (decay and lr already chosen per segment: its param group's). */
 function updateOne(r: ResolvedOptimizer, p: number, grad: number, wd: number, s: State, { lr, step: t }: ReferenceStep): number {
   let g = grad;
   if (r.kind === 'adamw') p *= 1 - lr * wd;
@@ -79,12 +79,13 @@ export class ReferenceOptimizer {
 
   step(grads: ArrayLike<number>, now: ReferenceStep): void {
     if (now.step === 1) this.states.clear();
-    for (const { start, length, noDecay } of this.segments) {
-      const wd = noDecay ? 0 : this.config.weightDecay;
+    for (const { start, length, weightDecay, lrScale = 1 } of this.segments) {
+      const wd = weightDecay ?? this.config.weightDecay;
+      const groupStep = { ...now, lr: now.lr * lrScale };
       for (let i = start; i < start + length; i++) {
         let s = this.states.get(i);
         if (!s) this.states.set(i, (s = {}));
-        this.params[i] = updateOne(this.config, this.params[i]!, grads[i]! * now.gradScale, wd, s, now);
+        this.params[i] = updateOne(this.config, this.params[i]!, grads[i]! * now.gradScale, wd, s, groupStep);
       }
     }
   }

@@ -4,7 +4,7 @@
 // evaluate. Every hyperparameter comes from the caller, so nothing is taken from src/.
 import type { ResolvedOptimizer } from '../../src/kernels/optim';
 import { centralDifference } from '../helpers/compare';
-import { initialBuffers, modelForward, parameterNames, type Layer, type Tensors } from './model';
+import { initialBuffers, modelForward, parameterNames, type Layer, type ParamRole, type Tensors } from './model';
 import { ReferenceOptimizer } from './optim';
 import { argmax } from './reduce';
 import { crossEntropy, labelTargets } from './softmax_xent';
@@ -23,6 +23,11 @@ export interface ReferenceTrainerOptions {
   seed: number;
   /** Initial parameters by state-dict name (read from the GPU trainer before its first step). */
   params: ReadonlyMap<string, ArrayLike<number>>;
+  /**
+   * A parameter's param-group settings (weight decay, lr as a multiple of the step's), or
+   * undefined for the optimizer's own. Default: none, so every parameter is decayed (torch).
+   */
+  group?: (name: string, role: ParamRole) => { weightDecay: number; lrScale: number } | undefined;
 }
 
 /** Loss of a batch (sum of per-sample losses / N) and what the loss head hands on. */
@@ -77,7 +82,7 @@ export class ReferenceTrainer {
   /** torch's num_batches_tracked: train-mode forward passes. */
   batchesTracked = 0;
   private readonly names: string[];
-  private readonly segments: { start: number; length: number; noDecay: boolean }[];
+  private readonly segments: { start: number; length: number; weightDecay?: number; lrScale?: number }[];
   private readonly optimizer: ReferenceOptimizer;
 
   constructor(readonly options: ReferenceTrainerOptions) {
@@ -85,10 +90,10 @@ export class ReferenceTrainer {
     if (info.length !== options.params.size) throw new Error(`reference trainer: ${info.length} parameters, ${options.params.size} given`);
     let start = 0;
     this.names = info.map((p) => p.name);
-    this.segments = info.map(({ name, decay }) => {
+    this.segments = info.map(({ name, role }) => {
       const given = options.params.get(name);
       if (!given) throw new Error(`reference trainer: no initial value for ${name}`);
-      const segment = { start, length: given.length, noDecay: !decay };
+      const segment = { start, length: given.length, ...options.group?.(name, role) };
       start += given.length;
       return segment;
     });

@@ -72,7 +72,7 @@ describe('convolution weight initialization', () => {
     expect(w!.shape).toEqual([6, 2, 3, 3]);
     expect(w!.init).toEqual({ kind: 'uniform', low: -bound, high: bound });
     expect(b!.init).toEqual({ kind: 'uniform', low: -bound, high: bound });
-    expect([w!.decay, b!.decay]).toEqual([true, false]);
+    expect([w!.tag, b!.tag]).toEqual(['weight', 'bias']);
   });
 
   it('heNormal on a conv weight has std √(2/fanIn) with the receptive field in fanIn', () => {
