@@ -2,8 +2,9 @@
 // a deep MLP (784-100×6-10, ReLU, He init) trained with plain SGD on only 300 MNIST samples
 // reaches ~100% train accuracy while test accuracy lags; each regularizer is one variant of
 // the same run. Runs wherever the engine runs: the data come in as arrays.
+import type { CompileOptions } from '../src/graph/options';
 import type { LabeledData } from '../src/data/dataset';
-import { compile, type CompileOptions, type Trainer } from '../src/graph/trainer';
+import { compile, type Trainer } from '../src/graph/trainer';
 import { Dropout, Flatten, Linear, ReLU } from '../src/nn/layers';
 import { Sequential, type Module } from '../src/nn/module';
 import { BatchNorm1d } from '../src/nn/norm';

@@ -33,7 +33,8 @@ export { initialize, type Initializer } from './nn/init';
 export { ShapeError } from './graph/ir';
 
 // Training
-export { compile, Trainer, type CompileOptions, type TrainerStats } from './graph/trainer';
+export { compile, Trainer, type TrainerStats } from './graph/trainer';
+export type { CompileOptions } from './graph/options';
 export type { EpochRecord, FitData, FitOptions, History, Monitor } from './graph/fit';
 export { CompiledModel, type Evaluation, type EvaluationData } from './graph/compiled-model';
 export { compileInference, InferenceModel, type InferenceOptions } from './graph/inference';

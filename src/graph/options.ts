@@ -1,14 +1,54 @@
-// Checks of compile() and compileInference() options, before any GPU work: presence, type,
-// range and unknown keys, each a ConfigError naming the option.
+// compile()'s options, and the checks of compile() and compileInference() options before any
+// GPU work: presence, type, range and unknown keys, each a ConfigError naming the option.
+import type { DeviceLostError } from '../gpu/errors';
 import { GpuRuntime } from '../gpu/runtime';
+import type { OptimizerConfig } from '../kernels/optim';
+import type { LrSchedule } from '../optim/schedules';
 import { LOSSES } from '../kernels/losses';
 import { boolean, F32_MAX, fail, finiteNumber, integer, knownKeys, optionsObject, shape } from '../validate';
-import { checkAugment } from './augment';
+import { checkAugment, type AugmentOptions } from './augment';
 import type { LossConfig } from './loss';
 
 const LOSS_KINDS = ['crossEntropy', 'nll', 'gaussianNll', ...Object.keys(LOSSES)];
 /** Options each loss takes besides `kind`. */
 const LOSS_KEYS: Record<string, string[]> = { crossEntropy: ['labelSmoothing'], gaussianNll: ['eps', 'full'] };
+
+export interface CompileOptions {
+  /** Shape of one sample, e.g. [1, 28, 28] or [784]. */
+  inputShape: readonly number[];
+  loss: LossConfig | LossConfig['kind'];
+  optimizer: OptimizerConfig;
+  batchSize: number;
+  /**
+   * Learning rate per step; default: the optimizer's lr every step. It is the default group's
+   * rate: a param group with its own lr gets schedule(step) × group lr / optimizer lr, the same
+   * factor for every group, as torch's schedulers apply to each group's initial lr.
+   */
+  lrSchedule?: LrSchedule;
+  /** Clip gradients to this global L2 norm before each update (torch clip_grad_norm_), on the GPU. */
+  clipGradNorm?: number;
+  /** Total steps the schedule spans (for fraction-based schedules). */
+  totalSteps?: number;
+  /** Seeds parameter initialization, dropout masks and augmentation. */
+  seed?: number;
+  /** Read metrics back every k steps (asynchronously). Default 20. */
+  metricsEvery?: number;
+  /** Batch size for evaluate() and predict(). Default 1000. */
+  evalBatchSize?: number;
+  /** Use this runtime; default: a new one on the default device. */
+  runtime?: GpuRuntime;
+  /**
+   * Called once if the device is lost (driver reset, GPU process crash; not for destroy()).
+   * Every later call then rejects with the DeviceLostError; continue on a new device by
+   * compiling again and restore()-ing a checkpoint().
+   */
+  onDeviceLost?: (error: DeviceLostError) => void;
+  /**
+   * Data augmentation on the GPU inside every training step (tail batches too; never in
+   * evaluate() or predict()), seeded by `seed` and the step: see {@link AugmentOptions}.
+   */
+  augment?: AugmentOptions;
+}
 
 /** A loss given as its name or as {kind, ...}; checked and normalized. */
 export function checkLoss(what: string, loss: unknown): LossConfig {

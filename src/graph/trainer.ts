@@ -3,62 +3,22 @@
 import { ConfigError } from '../errors';
 import { finiteNumber, integer } from '../validate';
 import { GpuRuntime } from '../gpu/runtime';
-import { optimizerUniform, resolveOptimizer, stateSlots, UNIFORM_WORDS, type OptimizerConfig, type ResolvedOptimizer } from '../kernels/optim';
-import { dropoutUniforms } from '../kernels/dropout';
-import { AUGMENT_UNIFORM_WORDS } from '../kernels/augment';
-import { checkAugment, stepAugmentUniforms, type AugmentOptions } from './augment';
+import { resolveOptimizer, stateSlots, type ResolvedOptimizer } from '../kernels/optim';
+import { checkAugment } from './augment';
 import type { Module } from '../nn/module';
-import type { LrSchedule } from '../optim/schedules';
 import { initialArena, layoutArena, splitArena, type ArenaLayout } from './arena';
 import { KEYS } from './build';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { CompiledModel, type ModelSpec } from './compiled-model';
 import { buildGraph, checkArenaLimits, checkEvalLimits, checkModel, createModelBuffers } from './model-setup';
-import { checkCompileOptions } from './options';
-import type { DeviceLostError } from '../gpu/errors';
+import { checkCompileOptions, type CompileOptions } from './options';
+import { StepUniforms } from './step-uniforms';
 import type { GraphBuilder } from './ir';
-import { METRIC_CORRECT, METRIC_LOSS, METRIC_NONFINITE_STEP, METRIC_WORDS, normalizeLoss, usesLabels, type LossConfig } from './loss';
+import { METRIC_CORRECT, METRIC_LOSS, METRIC_NONFINITE_STEP, METRIC_WORDS, normalizeLoss, usesLabels } from './loss';
 import { MetricsRing, nonFiniteStep, type TrainingMetrics } from './metrics';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
 import { fit, type FitData, type FitOptions, type History } from './fit';
 import { trainSchedule, type TrainPlanSpec } from './train-schedule';
-
-export interface CompileOptions {
-  /** Shape of one sample, e.g. [1, 28, 28] or [784]. */
-  inputShape: readonly number[];
-  loss: LossConfig | LossConfig['kind'];
-  optimizer: OptimizerConfig;
-  batchSize: number;
-  /**
-   * Learning rate per step; default: the optimizer's lr every step. It is the default group's
-   * rate: a param group with its own lr gets schedule(step) × group lr / optimizer lr, the same
-   * factor for every group, as torch's schedulers apply to each group's initial lr.
-   */
-  lrSchedule?: LrSchedule;
-  /** Clip gradients to this global L2 norm before each update (torch clip_grad_norm_), on the GPU. */
-  clipGradNorm?: number;
-  /** Total steps the schedule spans (for fraction-based schedules). */
-  totalSteps?: number;
-  /** Seeds parameter initialization, dropout masks and augmentation. */
-  seed?: number;
-  /** Read metrics back every k steps (asynchronously). Default 20. */
-  metricsEvery?: number;
-  /** Batch size for evaluate() and predict(). Default 1000. */
-  evalBatchSize?: number;
-  /** Use this runtime; default: a new one on the default device. */
-  runtime?: GpuRuntime;
-  /**
-   * Called once if the device is lost (driver reset, GPU process crash; not for destroy()).
-   * Every later call then rejects with the DeviceLostError; continue on a new device by
-   * compiling again and restore()-ing a checkpoint().
-   */
-  onDeviceLost?: (error: DeviceLostError) => void;
-  /**
-   * Data augmentation on the GPU inside every training step (tail batches too; never in
-   * evaluate() or predict()), seeded by `seed` and the step: see {@link AugmentOptions}.
-   */
-  augment?: AugmentOptions;
-}
 
 /** Counters per training step in steady state (after the first step), plus GPU bytes held. */
 export interface TrainerStats {
@@ -120,9 +80,7 @@ export class Trainer extends CompiledModel {
   override mode: 'train' | 'eval' = 'train';
   private steps = 0;
   private seed: number;
-  private readonly uniform = new Float32Array(UNIFORM_WORDS);
-  private readonly rng = new Uint32Array(4);
-  private readonly augmentWords = new Uint32Array(AUGMENT_UNIFORM_WORDS);
+  private readonly uniforms: StepUniforms;
   private readonly zeros = new Float32Array(METRIC_WORDS);
   private readonly ring: MetricsRing;
   /** Counter totals over steps 2..n (the first step may warm caches). */
@@ -133,8 +91,6 @@ export class Trainer extends CompiledModel {
   private stepsSinceReset = 0;
   /** Plans for batches smaller than batchSize (an epoch's last), by rows; see prepareBatch(). */
   private readonly tailRuns = new Map<number, Materialized>();
-  /** setLearningRate()'s rate, which replaces lrSchedule from then on. */
-  private lrOverride: number | undefined;
 
   constructor(
     runtime: GpuRuntime,
@@ -152,6 +108,7 @@ export class Trainer extends CompiledModel {
     super(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime);
     this.seed = options.seed ?? 0;
     this.ring = new MetricsRing(runtime, trainRun.buffers.get(KEYS.metrics)!, 3);
+    this.uniforms = new StepUniforms(runtime, shared, { ...options, augment: plan.augment });
   }
 
   get batchSize(): number {
@@ -208,7 +165,7 @@ export class Trainer extends CompiledModel {
    * optimizer's. It is the default group's; a param group's is this × group lr / optimizer lr.
    */
   get learningRate(): number {
-    return this.lrOverride ?? this.options.lrSchedule?.(this.steps, this.options.totalSteps ?? Infinity) ?? this.options.optimizer.lr;
+    return this.uniforms.learningRate(this.steps);
   }
 
   /**
@@ -221,7 +178,7 @@ export class Trainer extends CompiledModel {
   setLearningRate(lr: number): void {
     this.checkUsable('setLearningRate');
     finiteNumber('setLearningRate: lr', lr, 0);
-    this.lrOverride = lr;
+    this.uniforms.lrOverride = lr;
   }
 
   /** Trains for whole epochs with validation, callbacks, early stopping and abort (see fit.ts). */
@@ -233,18 +190,13 @@ export class Trainer extends CompiledModel {
   private stepWith(run: Materialized, x: Float32Array, y: Uint32Array | Float32Array, rows: number): void {
     const { runtime } = this;
     const before = runtime.stats();
-    // The uniform first: a schedule's bad rate throws before any state changes.
-    const lr = this.lrOverride ?? this.options.lrSchedule?.(this.steps, this.options.totalSteps ?? Infinity);
-    optimizerUniform(this.options.optimizer, { lr, step: this.steps + 1 }, this.uniform);
+    // The uniforms first: a schedule's bad rate throws before any state changes.
+    this.uniforms.prepare(this.steps);
     this.steps++;
     this.countTrainForward();
     runtime.write(run.buffers.get(KEYS.input)!, x);
     runtime.write(run.buffers.get(KEYS.targets)!, y);
-    runtime.write(this.shared.byKey.get(KEYS.optimizerUniform)!, this.uniform);
-    const rngBuffer = this.shared.byKey.get(KEYS.dropoutRng);
-    if (rngBuffer) runtime.write(rngBuffer, dropoutUniforms(this.seed, this.steps, this.rng));
-    const augmentBuffer = this.shared.byKey.get(KEYS.augment);
-    if (augmentBuffer) runtime.write(augmentBuffer, stepAugmentUniforms(this.plan.augment!, this.seed, this.steps, this.augmentWords));
+    this.uniforms.write(this.seed, this.steps);
     this.stepsSinceReset++;
     this.samplesSinceReset += rows;
     const every = this.options.metricsEvery ?? 20;

@@ -2,10 +2,11 @@
 // augmented (and mixed) batch, for full and tail batches; a tiny problem trains; evaluate /
 // predict never augment; steps are reproducible per seed and differ per step; bad options
 // and mixing with a regression loss are rejected; still one submit and no allocation a step.
+import type { CompileOptions } from '../../src/graph/options';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { drawMix, type AugmentOptions } from '../../src/graph/augment';
-import { compile, type CompileOptions } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/trainer';
 import type { ImageShape } from '../../src/kernels/augment';
 import { Flatten, Linear } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';

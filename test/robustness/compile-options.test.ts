@@ -1,9 +1,10 @@
 // compile() and compileInference() options: every mistake is a ConfigError naming the option
 // and the value, thrown before any buffer or pipeline is made.
+import type { CompileOptions } from '../../src/graph/options';
 import { describe, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { compileInference, type InferenceOptions } from '../../src/graph/inference';
-import { compile, type CompileOptions } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/trainer';
 import { Linear } from '../../src/nn/layers';
 import { testRuntime } from '../helpers/gpu';
 import { compileWith, failsBeforeGpuWork, tinyClassifier, validOptions, type Fragment } from './expect-error';

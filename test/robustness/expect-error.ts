@@ -1,11 +1,12 @@
 // Assertions shared by the robustness suite: a call fails with the right ShadergradError
 // subclass and a message that names what was wrong, and (where it must fail before any GPU
 // work) without creating a buffer or a pipeline or holding a byte more on the runtime.
+import type { CompileOptions } from '../../src/graph/options';
 import { expect } from 'vitest';
 import { ShadergradError } from '../../src/errors';
 import type { GpuRuntime } from '../../src/gpu/runtime';
 import type { CompiledModel } from '../../src/graph/compiled-model';
-import { compile, type CompileOptions, type Trainer } from '../../src/graph/trainer';
+import { compile, type Trainer } from '../../src/graph/trainer';
 import { Linear, ReLU } from '../../src/nn/layers';
 import { Sequential, type Module } from '../../src/nn/module';
 import { adam } from '../../src/optim/optimizers';
