@@ -4,7 +4,7 @@
 import { OVERFIT_DEFAULTS, runVariant, VARIANTS, type VariantResult } from '../../bench/overfit';
 import { parseMnist } from '../data/mnist';
 import { ShadergradError } from '../gpu/errors';
-import { GpuRuntime } from '../gpu/runtime';
+import { probeAdapterName } from './adapter';
 import { readMnistFiles } from './mnist-files';
 import type { CliIo } from './train-main';
 
@@ -71,9 +71,7 @@ export async function runOverfitCli(argv: readonly string[], io: CliIo): Promise
   }
   const log = (line: string) => io.stderr.write(`${line}\n`);
   try {
-    const probe = await GpuRuntime.create();
-    const adapter = probe.gpu.adapterName;
-    probe.destroy();
+    const adapter = await probeAdapterName();
     const mnist = parseMnist(readMnistFiles(), { trainCount: OVERFIT_DEFAULTS.trainSamples, testCount: args.testSamples, normalization: 'unit' });
     const settings = { ...OVERFIT_DEFAULTS, epochs: args.epochs };
     log(

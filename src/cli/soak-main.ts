@@ -3,7 +3,7 @@
 // and with --json one JSON line on stdout; exits 1 if anything grew past its limit.
 import { compileCycles, CYCLE_STEPS, cycleBatch, loadMnist, longRun, sampleEvery, slope, type Cycles, type LongRun } from '../../bench/soak';
 import { ShadergradError } from '../gpu/errors';
-import { GpuRuntime } from '../gpu/runtime';
+import { probeAdapterName } from './adapter';
 import type { CliIo } from './train-main';
 
 export const SOAK_USAGE = 'usage: npm run soak -- [--steps N] [--cycles N] [--sizes N] [--quick] [--json]';
@@ -147,9 +147,7 @@ export async function runSoakCli(argv: readonly string[], io: CliIo): Promise<nu
   }
   const log = (line: string) => io.stderr.write(`${line}\n`);
   try {
-    const probe = await GpuRuntime.create();
-    const adapter = probe.gpu.adapterName;
-    probe.destroy();
+    const adapter = await probeAdapterName();
     const gc = typeof (globalThis as { gc?: unknown }).gc === 'function';
     log(`soak: shadergrad on ${adapter}; Node ${process.version}${gc ? ', memory after global.gc()' : ', no --expose-gc: memory includes garbage'}`);
     const data = loadMnist();
