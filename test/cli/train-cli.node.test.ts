@@ -84,4 +84,15 @@ describe('train CLI arguments', () => {
     const losses = result.history.map((e: { valLoss: number }) => e.valLoss);
     expect(losses[result.bestEpoch - 1]).toBe(Math.min(...losses));
   });
+
+  it('--augment trains with GPU augmentation (one submit, no allocation per step)', { timeout: 300_000 }, async () => {
+    const { io, out, err } = capture();
+    const argv = ['--model', 'linear', '--limit', '1280', '--epochs', '1', '--batch', '64', '--augment', 'shift=2,rotate=10,noise=0.1,cutmix=1', '--json'];
+    expect(await runTrainCli(argv, io), err.join('')).toBe(0);
+    const result = JSON.parse(out.at(-1)!);
+    expect(result.augment).toEqual({ shift: 2, rotate: 10, noise: 0.1, cutmix: 1 });
+    expect(err.join('')).toMatch(/augmentation: \{"shift":2,"rotate":10,"noise":0.1,"cutmix":1\}/);
+    expect(result).toMatchObject({ submitsPerStep: 1, allocationsPerStep: 0, pipelinesCreatedPerStep: 0 });
+    expect(result.testAccuracy).toBeGreaterThan(0.3); // 20 augmented steps of softmax regression: well above chance
+  });
 });
