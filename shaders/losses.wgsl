@@ -10,6 +10,8 @@ override C: u32 = 1u;            // classes (NLL)
 override OP: u32 = 0u;
 override DIVISOR: f32 = 1.0;
 override VAR_EPS: f32 = 1e-6;    // Gaussian NLL clamps the variance from below
+override D: u32 = 1u;            // Gaussian NLL: targets per row (the output has 2·D columns)
+override FULL: f32 = 0.0;        // Gaussian NLL: ½·log(2π) with full=true, else 0
 
 const SQUARED: u32 = 0u;
 const L1: u32 = 1u;
@@ -17,7 +19,7 @@ const BCE: u32 = 2u;
 const BCE_WITH_LOGITS: u32 = 3u;
 
 // Entry points may share binding numbers as long as one entry point uses only one of them.
-@group(0) @binding(0) var<storage, read> pred: array<f32>;
+@group(0) @binding(0) var<storage, read> pred: array<f32>;              // Gaussian NLL: [N, 2D] = [mean | var]
 @group(0) @binding(0) var<storage, read> logprobs: array<f32>;         // nll_forward, [N, C]
 @group(0) @binding(0) var<storage, read> nll_labels: array<u32>;       // nll_backward, [N]
 @group(0) @binding(1) var<storage, read> targets: array<f32>;           // ("target" is reserved in WGSL)
@@ -25,11 +27,7 @@ const BCE_WITH_LOGITS: u32 = 3u;
 @group(0) @binding(1) var<storage, read_write> dlogprobs: array<f32>;  // nll_backward, [N, C]
 @group(0) @binding(2) var<storage, read_write> terms: array<f32>;      // forward, forward_backward
 @group(0) @binding(2) var<storage, read_write> dpred: array<f32>;      // backward
-@group(0) @binding(2) var<storage, read> variance: array<f32>;         // Gaussian NLL
-@group(0) @binding(3) var<storage, read_write> fused_dpred: array<f32>; // forward_backward
-@group(0) @binding(3) var<storage, read_write> g_terms: array<f32>;     // gaussian_nll_forward
-@group(0) @binding(3) var<storage, read_write> g_dpred: array<f32>;     // gaussian_nll_backward
-@group(0) @binding(4) var<storage, read_write> g_dvar: array<f32>;      // gaussian_nll_backward
+@group(0) @binding(3) var<storage, read_write> fused_dpred: array<f32>; // forward_backward, gaussian_nll
 
 fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WG;
@@ -126,23 +124,24 @@ fn nll_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   dlogprobs[i] = select(value, nan(), label >= C) / DIVISOR;
 }
 
-// torch.nn.GaussianNLLLoss(full=False): ½(log v + (x − t)²/v) with v = max(var, eps). PyTorch
-// clamps under no_grad, so the variance gradient is taken at v even where var < eps.
+// torch.nn.GaussianNLLLoss as a training head, one invocation per target: the output packs each
+// row's means and variances side by side, [N, 2D] = [mean | var], against targets [N, D]. Terms
+// ½(log v + (x − t)²/v) + FULL with v = max(var, eps), and the gradient of their sum with
+// respect to the whole output. PyTorch clamps a clone of var under no_grad, so the clamp passes
+// the gradient through: d/dvar = ½(1/v − (x − t)²/v²) taken at v, also where var < eps. A
+// negative variance, which PyTorch rejects with a ValueError, makes the element's loss and both
+// gradients NaN (the non-finite guard sees it).
 @compute @workgroup_size(WG)
-fn gaussian_nll_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn gaussian_nll(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
-  if (i >= N) { return; }
-  let v = max(variance[i], VAR_EPS);
-  let d = pred[i] - targets[i];
-  g_terms[i] = 0.5 * (log(v) + d * d / v) / DIVISOR;
-}
-
-@compute @workgroup_size(WG)
-fn gaussian_nll_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flat_index(gid, groups);
-  if (i >= N) { return; }
-  let v = max(variance[i], VAR_EPS);
-  let z = (pred[i] - targets[i]) / v;
-  g_dpred[i] = z / DIVISOR;
-  g_dvar[i] = 0.5 * (1.0 / v - z * z) / DIVISOR;
+  if (i >= N * D) { return; }
+  let at = (i / D) * 2u * D + i % D; // the mean's index in the output; the variance is D further
+  let variance = pred[at + D];
+  let v = max(variance, VAR_EPS);
+  let d = pred[at] - targets[i];
+  let z = d / v;
+  let bad = variance < 0.0;
+  terms[i] = select((0.5 * (log(v) + d * z) + FULL) / DIVISOR, nan(), bad);
+  fused_dpred[at] = select(z / DIVISOR, nan(), bad);
+  fused_dpred[at + D] = select(0.5 * (1.0 / v - z * z) / DIVISOR, nan(), bad);
 }

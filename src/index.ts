@@ -25,7 +25,7 @@ export type { OptimizerConfig } from './kernels/optim';
 // Models
 export { Sequential, type Module } from './nn/module';
 export { functional, SymbolicTensor } from './nn/functional';
-export { ActivationLayer, Dropout, ELU, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, SoftmaxLayer, Tanh } from './nn/layers';
+export { ActivationLayer, Dropout, ELU, Flatten, GELU, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, SoftmaxLayer, Softplus, Tanh } from './nn/layers';
 export { BatchNorm, BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm } from './nn/norm';
 export { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d, type Conv2dOptions } from './nn/conv';
 export type { Pair } from './kernels/conv';

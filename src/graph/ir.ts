@@ -24,7 +24,8 @@ export interface TensorInfo {
 export interface OpAttrs {
   /** y = x·Wᵀ (+ b) with W [out, in] (PyTorch layout) and b [out]; inputs [x, W, b?]. */
   linear: { inFeatures: number; outFeatures: number; bias: boolean };
-  activation: { activation: Activation; alpha?: number };
+  /** alpha: LeakyReLU slope, ELU α or Softplus β; threshold: Softplus only. */
+  activation: { activation: Activation; alpha?: number; threshold?: number };
   /** Inverted dropout with probability p; the mask comes from (seed, step, index). */
   dropout: { p: number };
   /** Batch normalization over [N, C, S]; running statistics are not parameters. */

@@ -1,7 +1,6 @@
 // Loss heads: the calls that turn the model output into per-row loss terms and the output
 // gradient (the root of backpropagation), plus the GPU-side metrics they accumulate.
-import { gaussianNllHead } from '../kernels/gaussian_head';
-import { lossForwardBackward, nllBackward, nllForward, type Loss } from '../kernels/losses';
+import { gaussianNll, lossForwardBackward, nllBackward, nllForward, type Loss } from '../kernels/losses';
 import { countCorrect, sumToSlot } from '../kernels/reduce';
 import { crossEntropyFromLabels, crossEntropyFromProbs } from '../kernels/softmax_xent';
 import { ShapeError, showShape } from './ir';
@@ -99,7 +98,7 @@ export function lowerLoss(schedule: Schedule, loss: LossConfig, outShape: readon
       if (keys.grad) schedule.call(nllBackward(n, c), [keys.targets, keys.grad]);
       break;
     case 'gaussianNll':
-      schedule.call(gaussianNllHead(n, termsPerRow, { eps: loss.eps, full: loss.full }), [keys.output, keys.targets, terms, grad]);
+      schedule.call(gaussianNll(n, termsPerRow, { eps: loss.eps, full: loss.full }), [keys.output, keys.targets, terms, grad]);
       break;
     default:
       schedule.call(lossForwardBackward(loss.kind, n * c), [keys.output, keys.targets, terms, grad]);

@@ -86,13 +86,13 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
   activation: {
     forward(ctx, op) {
       const [x] = op.inputs as [TensorId];
-      const program = activationForward(op.attrs.activation, sizeOf(ctx.graph.shape(x)), { alpha: op.attrs.alpha });
+      const program = activationForward(op.attrs.activation, sizeOf(ctx.graph.shape(x)), op.attrs);
       ctx.schedule.call(program, [ctx.value(x), ctx.value(op.output)]);
     },
     backward(ctx, op) {
       const [x] = op.inputs as [TensorId];
       if (!ctx.needsGrad(x)) return;
-      const program = activationBackward(op.attrs.activation, sizeOf(ctx.graph.shape(x)), { alpha: op.attrs.alpha });
+      const program = activationBackward(op.attrs.activation, sizeOf(ctx.graph.shape(x)), op.attrs);
       ctx.schedule.call(program, [ctx.value(x), ctx.grad(op.output), ctx.gradOut(x)]);
     },
   },

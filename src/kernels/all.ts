@@ -5,7 +5,6 @@ export * from './clip';
 export * from './conv';
 export * from './dropout';
 export * from './elementwise';
-export * from './gaussian_head';
 export * from './losses';
 export * from './matmul';
 export * from './norm';

@@ -20,6 +20,7 @@ export const ACTIVATIONS = {
   leakyRelu: 5,
   elu: 6,
   gelu: 7,
+  softplus: 8,
 } as const;
 
 export type Activation = keyof typeof ACTIVATIONS;
@@ -27,9 +28,15 @@ export type Activation = keyof typeof ACTIVATIONS;
 /** Default α per activation, as in torch.nn (LeakyReLU 0.01, ELU 1.0). */
 export const DEFAULT_ALPHA: Partial<Record<Activation, number>> = { leakyRelu: 0.01, elu: 1 };
 
+/** torch.nn.Softplus's defaults: β = 1 (the kernels' α) and threshold = 20. */
+export const SOFTPLUS_DEFAULTS = { beta: 1, threshold: 20 } as const;
+DEFAULT_ALPHA.softplus = SOFTPLUS_DEFAULTS.beta;
+
 export interface ActivationOptions {
-  /** LeakyReLU negative slope or ELU α. */
+  /** LeakyReLU negative slope, ELU α or Softplus β. */
   alpha?: number;
+  /** Softplus: the identity where β·x exceeds it (torch's default 20). */
+  threshold?: number;
   workgroupSize?: number;
 }
 
@@ -51,6 +58,7 @@ function program(
       N: n,
       ACT: ACTIVATIONS[activation],
       ALPHA: options.alpha ?? DEFAULT_ALPHA[activation] ?? 0,
+      ...(activation === 'softplus' ? { THRESHOLD: options.threshold ?? SOFTPLUS_DEFAULTS.threshold } : {}),
     },
     workgroups: grid1d(Math.ceil(n / 4), wg), // 4 values per invocation
   };

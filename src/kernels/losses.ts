@@ -27,6 +27,8 @@ export interface LossOptions {
 export interface GaussianNllOptions extends LossOptions {
   /** Lower clamp of the variance (torch's eps, default 1e-6). */
   eps?: number;
+  /** Add the constant ½·log(2π) to every term (torch's full, default false). */
+  full?: boolean;
 }
 
 /** What the per-element terms are divided by: `count` for 'mean' (default), 1 for 'sum'. */
@@ -113,28 +115,20 @@ export function nllBackward(n: number, c: number, options: LossOptions = {}): Co
   return nll('nll_backward', n, c, options, n * c);
 }
 
-function gaussian(entryPoint: string, n: number, options: GaussianNllOptions, bindings: BindingKind[]) {
-  const kernel = `gaussianNll.${entryPoint.replace('gaussian_nll_', '')}`;
-  checkSize(kernel, 'size', n);
+/**
+ * Loss terms and output gradient of torch.nn.GaussianNLLLoss for n rows of d targets, as a
+ * training head: output [n, 2d] holds the means in columns [0, d) and the variances in
+ * [d, 2d). Terms ½(log v + (x − t)²/v) (+ ½·log(2π) if full), v = max(var, eps), / n·d for
+ * 'mean'; the gradient is (x − t)/v for the mean and ½(1/v − (x − t)²/v²) for the variance, at
+ * the clamped v as torch's (the clamp is outside autograd). A negative variance gives NaN.
+ * Bindings: output [n, 2d] f32, targets [n, d] f32, terms [n, d] f32, doutput [n, 2d] f32.
+ */
+export function gaussianNll(n: number, d: number, options: GaussianNllOptions = {}): ComputeProgram {
+  const kernel = 'gaussianNll';
+  checkSize(kernel, `rows (shape ${n}×${d})`, n);
+  checkSize(kernel, `targets per row (shape ${n}×${d})`, d);
   const eps = options.eps ?? 1e-6;
-  if (!(eps > 0)) throw new ConfigError(`${kernel} (size ${n}): eps must be positive, got ${eps}`);
-  const divisor = reductionDivisor(kernel, options.reduction, n);
-  return program(kernel, entryPoint, bindings, n, options, { N: n, DIVISOR: divisor, VAR_EPS: eps });
-}
-
-/**
- * torch.nn.GaussianNLLLoss(full=False) terms ½(log v + (x − t)²/v), v = max(var, eps); var has
- * the prediction's shape. Bindings: input [n], target [n], var [n], terms [n].
- */
-export function gaussianNllForward(n: number, options: GaussianNllOptions = {}): ComputeProgram {
-  return gaussian('gaussian_nll_forward', n, options, ['read', 'read', 'read', 'write']);
-}
-
-/**
- * Gradients of Gaussian NLL: dinput = (x − t)/v, dvar = ½(1/v − (x − t)²/v²), both / n for
- * 'mean'; like PyTorch, dvar is taken at the clamped v even where var < eps.
- * Bindings: input [n], target [n], var [n], dinput [n], dvar [n].
- */
-export function gaussianNllBackward(n: number, options: GaussianNllOptions = {}): ComputeProgram {
-  return gaussian('gaussian_nll_backward', n, options, ['read', 'read', 'read', 'write', 'write']);
+  if (!(eps > 0 && Number.isFinite(eps))) throw new ConfigError(`${kernel} (${n}×${d}): eps must be a finite number > 0, got ${eps}`);
+  const constants = { N: n, D: d, DIVISOR: reductionDivisor(kernel, options.reduction, n * d), VAR_EPS: eps, FULL: options.full ? 0.5 * Math.log(2 * Math.PI) : 0 };
+  return program(kernel, 'gaussian_nll', ['read', 'read', 'write', 'write'], n * d, options, constants);
 }

@@ -1,11 +1,14 @@
 // The layers of an MLP: Linear, Flatten, activations, Softmax / LogSoftmax, Dropout
 // (normalization layers: ./norm.ts; convolution and pooling: ./conv.ts).
 import { ConfigError } from '../errors';
-import { ShapeError, showShape, sizeOf, type GraphBuilder, type TensorId } from '../graph/ir';
+import { ShapeError, showShape, sizeOf, type GraphBuilder, type OpAttrs, type TensorId } from '../graph/ir';
 import { ACTIVATIONS, type Activation } from '../kernels/elementwise';
-import { boolean, fail, finiteNumber, integer, optionsObject, show } from '../validate';
+import { boolean, F32_MAX, fail, finiteNumber, integer, optionsObject, show } from '../validate';
 import { checkInitializer, type Initializer } from './init';
 import type { Module } from './module';
+
+/** The smallest normal float32: Softplus divides by β, which must not be subnormal. */
+const F32_MIN_NORMAL = 2 ** -126;
 
 /** y = x·Wᵀ + b (torch.nn.Linear). Default init as PyTorch: U(±1/√in) for W and b. */
 export class Linear implements Module {
@@ -55,21 +58,35 @@ export class Flatten implements Module {
   }
 }
 
-/** An elementwise activation (ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, Identity, Step). */
+/**
+ * An elementwise activation (ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, Softplus, Identity,
+ * Step). `alpha` is LeakyReLU's slope, ELU's α or Softplus's β; `threshold` is Softplus's only.
+ */
 export class ActivationLayer implements Module {
   readonly type: string;
   constructor(
     readonly activation: Activation,
     readonly alpha?: number,
+    readonly threshold?: number,
   ) {
     if (!Object.hasOwn(ACTIVATIONS, activation)) {
       throw new ConfigError(`activation must be one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${show(activation)}`);
     }
-    if (alpha !== undefined) finiteNumber(`${activation}: ${activation === 'leakyRelu' ? 'negativeSlope' : 'alpha'}`, alpha);
+    if (activation === 'softplus') {
+      if (alpha !== undefined && !(typeof alpha === 'number' && alpha >= F32_MIN_NORMAL && alpha <= F32_MAX)) {
+        fail('softplus: beta', alpha, 'a finite number > 0 (float32, at least 1.2e-38)');
+      }
+      if (threshold !== undefined) finiteNumber('softplus: threshold', threshold);
+    } else {
+      if (alpha !== undefined) finiteNumber(`${activation}: ${activation === 'leakyRelu' ? 'negativeSlope' : 'alpha'}`, alpha);
+      if (threshold !== undefined) fail(`${activation}: threshold`, threshold, 'undefined (only softplus has a threshold)');
+    }
     this.type = activation;
   }
   build(graph: GraphBuilder, x: TensorId, path: string): TensorId {
-    const attrs = this.alpha === undefined ? { activation: this.activation } : { activation: this.activation, alpha: this.alpha };
+    const attrs: OpAttrs['activation'] = { activation: this.activation };
+    if (this.alpha !== undefined) attrs.alpha = this.alpha;
+    if (this.threshold !== undefined) attrs.threshold = this.threshold;
     return graph.op('activation', path, [x], graph.shape(x), attrs);
   }
 }
@@ -80,6 +97,11 @@ export const Tanh = () => new ActivationLayer('tanh');
 export const GELU = () => new ActivationLayer('gelu');
 export const LeakyReLU = (negativeSlope = 0.01) => new ActivationLayer('leakyRelu', negativeSlope);
 export const ELU = (alpha = 1) => new ActivationLayer('elu', alpha);
+/**
+ * torch.nn.Softplus(beta, threshold): log(1 + exp(β·x))/β, the identity where β·x > threshold;
+ * gradient sigmoid(β·x). Positive everywhere, e.g. for a variance head.
+ */
+export const Softplus = (beta = 1, threshold = 20) => new ActivationLayer('softplus', beta, threshold);
 
 /**
  * Softmax or log-softmax over the class dimension of [N, C] (torch.nn.Softmax(dim) /

@@ -8,7 +8,7 @@ import { compileInference } from '../../src/graph/inference';
 import { ShapeError } from '../../src/graph/ir';
 import { compile } from '../../src/graph/trainer';
 import { readSafetensors } from '../../src/io/safetensors';
-import { gaussianNllHead } from '../../src/kernels/gaussian_head';
+import { gaussianNll as gaussianNllKernel } from '../../src/kernels/losses';
 import { Linear, Sigmoid, Tanh } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { adam, sgd } from '../../src/optim/optimizers';
@@ -51,14 +51,14 @@ function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, sc
 const pack = (a: ArrayLike<number>, b: ArrayLike<number>, n: number, d: number) =>
   Float32Array.from({ length: n * 2 * d }, (_, k) => (k % (2 * d) < d ? a : b)[Math.floor(k / (2 * d)) * d + (k % d)]!);
 
-describe('gaussianNllHead kernel against torch.nn.GaussianNLLLoss', () => {
+describe('gaussianNll kernel against torch.nn.GaussianNLLLoss', () => {
   it.each(['default', 'full', 'eps'])('case %s: loss and gradients w.r.t. mean and variance', async (name) => {
     const { tensors, metadata } = readSafetensors(await readFixture('test/fixtures/pytorch/gaussian-nll.safetensors'));
     const get = (key: string) => tensors.get(key)!.data as Float32Array;
     const [mean, variance, target] = [get('input'), get('var'), get('target')];
     const [n, d] = tensors.get('input')!.shape as [number, number];
     const options = JSON.parse(metadata[name]!) as { full: boolean; eps: number };
-    const [terms, grad] = await runProgram(gaussianNllHead(n, d, options), [pack(mean, variance, n, d), target, { zeros: n * d }, { zeros: 2 * n * d }]);
+    const [terms, grad] = await runProgram(gaussianNllKernel(n, d, options), [pack(mean, variance, n, d), target, { zeros: n * d }, { zeros: 2 * n * d }]);
     // Each term and gradient is a handful of f32 operations, a few ulps of the values they
     // combine (the variance gradient ½(1/v − z²) of those of 1/v and z²); the variances under
     // eps = 1e-6 give terms and gradients up to 1e11, which dominate the loss.
@@ -75,7 +75,7 @@ describe('gaussianNllHead kernel against torch.nn.GaussianNLLLoss', () => {
 
   it('makes a negative variance NaN (torch raises a ValueError) and leaves the other elements alone', async () => {
     const packed = Float32Array.from([0.5, 0.2, 0.1, -0.1, 1, 0.3]); // one row, d = 3: variances −0.1, 1, 0.3
-    const [terms, grad] = await runProgram(gaussianNllHead(1, 3), [packed, Float32Array.from([0, 0, 0]), { zeros: 3 }, { zeros: 6 }]);
+    const [terms, grad] = await runProgram(gaussianNllKernel(1, 3), [packed, Float32Array.from([0, 0, 0]), { zeros: 3 }, { zeros: 6 }]);
     expect(Array.from(terms!, Number.isNaN)).toEqual([true, false, false]);
     expect(Array.from(grad!, Number.isNaN)).toEqual([true, false, false, true, false, false]);
   });

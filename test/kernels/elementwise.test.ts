@@ -9,7 +9,8 @@ import { activate, derivative, erf } from '../reference/elementwise';
 
 const activations = Object.keys(ACTIVATIONS) as Activation[];
 const SIZES = [1, 7, 33, 129, 1000];
-const alphaOf = (a: Activation) => (a === 'leakyRelu' ? 0.2 : a === 'elu' ? 0.7 : 0);
+// α: LeakyReLU slope, ELU α, Softplus β (test/kernels/softplus.test.ts covers it in depth).
+const alphaOf = (a: Activation) => (a === 'leakyRelu' ? 0.2 : a === 'elu' ? 0.7 : a === 'softplus' ? 2 : 0);
 
 // Inputs in [-6, 6), nudged away from the kinks at 0 where the derivative is not defined.
 function inputs(n: number, seed: number): Float32Array {

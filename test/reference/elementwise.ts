@@ -22,7 +22,18 @@ export function erf(v: number): number {
   return Math.sign(v) * (1 - erfc);
 }
 
-export function activate(activation: Activation, v: number, alpha: number): number {
+/**
+ * torch.nn.Softplus's branch: the identity where β·x > threshold, both rounded to f32 as torch
+ * computes them (and the kernel), so the reference takes the kernel's side at the boundary.
+ */
+const pastThreshold = (v: number, beta: number, threshold: number) =>
+  Math.fround(Math.fround(beta) * v) > Math.fround(threshold);
+
+/** log(1 + exp(b)) without overflow or cancellation. */
+const logOnePlusExp = (b: number) => Math.max(b, 0) + Math.log1p(Math.exp(-Math.abs(b)));
+
+/** alpha: LeakyReLU slope, ELU α or Softplus β; threshold: Softplus only (torch's 20). */
+export function activate(activation: Activation, v: number, alpha: number, threshold = 20): number {
   switch (activation) {
     case 'identity': return v;
     case 'step': return v > 0 ? 1 : 0;
@@ -32,10 +43,11 @@ export function activate(activation: Activation, v: number, alpha: number): numb
     case 'leakyRelu': return v > 0 ? v : alpha * v;
     case 'elu': return v > 0 ? v : alpha * (Math.exp(v) - 1);
     case 'gelu': return 0.5 * v * (1 + erf(v / Math.SQRT2));
+    case 'softplus': return pastThreshold(v, alpha, threshold) ? v : logOnePlusExp(alpha * v) / alpha;
   }
 }
 
-export function derivative(activation: Activation, v: number, alpha: number): number {
+export function derivative(activation: Activation, v: number, alpha: number, threshold = 20): number {
   switch (activation) {
     case 'identity': return 1;
     case 'step': return 0;
@@ -45,5 +57,6 @@ export function derivative(activation: Activation, v: number, alpha: number): nu
     case 'leakyRelu': return v > 0 ? 1 : alpha;
     case 'elu': return v > 0 ? 1 : alpha * Math.exp(v);
     case 'gelu': return 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
+    case 'softplus': return pastThreshold(v, alpha, threshold) ? 1 : sigmoid(alpha * v);
   }
 }

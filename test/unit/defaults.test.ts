@@ -11,12 +11,12 @@ import { GraphBuilder, type OpAttrs, type OpKind } from '../../src/graph/ir';
 import { normalizeLoss, type LossConfig } from '../../src/graph/loss';
 import { clipNorm } from '../../src/kernels/clip';
 import { activationForward } from '../../src/kernels/elementwise';
-import { gaussianNllForward, lossForward, nllForward } from '../../src/kernels/losses';
+import { gaussianNll, lossForward, nllForward } from '../../src/kernels/losses';
 import { optimizerUniform, optimizerUpdate, resolveOptimizer, segmentTable, type OptimizerConfig } from '../../src/kernels/optim';
 import { crossEntropyFromLabels, crossEntropyFromProbs } from '../../src/kernels/softmax_xent';
 import { AvgPool2d, Conv2d, MaxPool2d } from '../../src/nn/conv';
 import { initialize } from '../../src/nn/init';
-import { ActivationLayer, Dropout, ELU, GELU, LeakyReLU, Linear } from '../../src/nn/layers';
+import { ActivationLayer, Dropout, ELU, GELU, LeakyReLU, Linear, Softplus } from '../../src/nn/layers';
 import type { Module } from '../../src/nn/module';
 import { BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm } from '../../src/nn/norm';
 import { adadelta, adagrad, adam, adamw, rmsprop, sgd } from '../../src/optim/optimizers';
@@ -174,6 +174,14 @@ describe('torch.nn layer defaults', () => {
     expect(activationForward('elu', 4).constants).toMatchObject({ ALPHA: 1 });
   });
 
+  it('Softplus: beta = 1, threshold = 20', () => {
+    expect(attrsOf('activation', Softplus(), [2, 3])).toEqual({ activation: 'softplus', alpha: 1, threshold: 20 });
+    const [forward] = callsLabelled(lowered(Softplus(), [2, 3]), 'elementwise.softplus.forward');
+    expect(forward!.program.constants).toMatchObject({ ALPHA: 1, THRESHOLD: 20 });
+    // An activation op without β or threshold gets torch's defaults from the kernel.
+    expect(activationForward('softplus', 4).constants).toMatchObject({ ALPHA: 1, THRESHOLD: 20 });
+  });
+
   it('BatchNorm1d/2d: eps 1e-5, momentum 0.1, γ = 1, β = 0, running_mean 0, running_var 1, num_batches_tracked', () => {
     for (const [bn, shape] of [[BatchNorm1d(4), [8, 4]], [BatchNorm2d(4), [2, 4, 3, 3]]] as const) {
       const { graph, op } = built(bn, shape);
@@ -246,7 +254,7 @@ describe('torch.nn loss defaults', () => {
   });
 
   it('GaussianNLLLoss: eps 1e-6, reduction "mean"', () => {
-    expect(gaussianNllForward(9).constants).toMatchObject({ VAR_EPS: 1e-6, DIVISOR: 9 });
+    expect(gaussianNll(3, 3).constants).toMatchObject({ VAR_EPS: 1e-6, DIVISOR: 9, FULL: 0 });
   });
 });
 
@@ -313,6 +321,16 @@ describe('defaults that show on the GPU', () => {
     const exact = x.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
     // The tanh form is 2e-5 to 4e-4 away at these points: 1e-6 tells the two apart.
     expectClose(await activate(GELU(), x), exact, { atol: 1e-6, rtol: 1e-6 }, 'GELU');
+  });
+
+  it('Softplus(): β = 1, log(1 + eˣ), x past the threshold', async () => {
+    // The threshold 20 cannot show here (softplus(20) − 20 = 2e-9, below f32's ulp of 20): the
+    // constants test above pins it.
+    const x = [-30, -3, 0, 2, 20, 20.5];
+    const want = [9.357622968839737e-14, 0.04858735157374206, Math.LN2, 2.1269280110429727, 20, 20.5];
+    expectClose(await activate(Softplus(), x), want, { atol: 0, rtol: 2e-6 }, 'Softplus');
+    // β = 1: softplus(1) = log(1 + e) = 1.3133 (β = 2 would give 1.0635).
+    expectClose(await activate(Softplus(), [1]), [1.3132616875182228], { atol: 0, rtol: 2e-6 }, 'Softplus β');
   });
 
   it('clip_grad_norm_: coefficient max_norm / (‖g‖ + 1e-6)', async () => {
