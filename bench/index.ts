@@ -10,5 +10,7 @@ import { trainSuite } from './train';
 
 export * from './core';
 export { TfjsUnavailableError, type TfModules } from './tfjs';
+export { JaxjsUnavailableError, jaxjsAdapter, type JaxModules } from './jaxjs';
+export { callCounter, type CallCounts } from './count';
 
 export const SUITES: readonly Suite[] = [matmulSuite, convSuite, elementwiseSuite, softmaxSuite, batchnormSuite, optimSuite, trainSuite];

@@ -1,8 +1,9 @@
 // Matmul suite: square sizes 128–2048 and the MNIST MLP's shapes, in the three transpose
 // modes the engine uses (NN forward, NT forward through [out, in] weights, TN weight
-// gradients), against TF.js's WebGPU matmul at the same sizes.
+// gradients), against TF.js's WebGPU matmul and jax-js's jit'ed np.matmul at the same sizes.
 import { kernels } from '../src/index';
 import { compareAt, randomArray, spotIndices, type BenchCase, type Suite } from './core';
+import { jaxjsOf, jaxjsPrepared } from './jaxjs';
 import { tfjsOf, tfjsPrepared } from './tfjs';
 
 type Mode = 'NN' | 'NT' | 'TN';
@@ -115,6 +116,35 @@ function tfjsCase(shape: Shape): BenchCase {
   };
 }
 
+function jaxjsCase(shape: Shape): BenchCase {
+  const { m, k, n } = shape;
+  return {
+    ...shadergradCase(shape),
+    engine: 'jaxjs',
+    async prepare(ctx) {
+      const { jax } = jaxjsOf(ctx);
+      const np = jax.numpy;
+      const s = stored(shape);
+      const a = randomArray(m * k, 1);
+      const b = randomArray(k * n, 2);
+      const ja = np.array(a).reshape(s.a);
+      const jb = np.array(b).reshape(s.b);
+      // The transposes are views inside the jit'ed program: one matmul kernel per call.
+      const product = jax.jit((x: typeof ja, y: typeof jb) => np.matmul(s.ta ? x.transpose() : x, s.tb ? y.transpose() : y));
+      return jaxjsPrepared(
+        jax,
+        async () => checkProduct(shape, a, b, (await product(ja.ref, jb.ref).data()) as Float32Array),
+        () => product(ja.ref, jb.ref),
+        () => {
+          ja.dispose();
+          jb.dispose();
+          product.dispose();
+        },
+      );
+    },
+  };
+}
+
 /** Square sizes in every mode, then the MNIST MLP 784-256-128-10's matmuls at batch 128. */
 function shapes(quick: boolean): Shape[] {
   const modes: Mode[] = ['NN', 'NT', 'TN'];
@@ -148,6 +178,7 @@ export const matmulSuite: Suite = {
     shapes(quick).flatMap((shape) => [
       shadergradCase(shape),
       tfjsCase(shape),
+      jaxjsCase(shape),
       ...(!quick && shape.m === 1024 && shape.mode === 'NN' ? TILES.map((tile) => shadergradCase({ ...shape, tile })) : []),
     ]),
 };

@@ -2,13 +2,15 @@
 // prepared, checked against their CPU reference, warmed up, then timed interleaved so that
 // a drifting machine load treats every engine alike.
 import { CheckError, measureInterleaved, startTimer, type BenchCase, type BenchContext, type Timer } from './core';
+import { callCounter } from './count';
+import { JaxjsUnavailableError } from './jaxjs';
 import type { Row } from './table';
 import { TfjsUnavailableError } from './tfjs';
 
 /** The row of a case that produced no number. */
 function failure(benchCase: BenchCase, error: unknown): Row {
   const id = { suite: benchCase.suite, name: benchCase.name, size: benchCase.size, engine: benchCase.engine, formula: benchCase.formula };
-  if (error instanceof TfjsUnavailableError) return { ...id, error: error.message };
+  if (error instanceof TfjsUnavailableError || error instanceof JaxjsUnavailableError) return { ...id, error: error.message };
   const prefix = error instanceof CheckError ? 'FAILED correctness check: ' : 'FAILED: ';
   return { ...id, error: prefix + ((error as Error).message ?? String(error)) };
 }
@@ -17,13 +19,14 @@ async function runGroup(group: readonly BenchCase[], ctx: BenchContext, quick: b
   const rows = new Map<BenchCase, Row>();
   const timers: Timer[] = [];
   const disposers: (() => void)[] = [];
+  const counter = callCounter();
   try {
     for (const benchCase of group) {
       try {
         const prepared = await benchCase.prepare(ctx);
         disposers.push(() => prepared.dispose());
         const passTiming = benchCase.engine === 'shadergrad' ? ctx.runtime : undefined;
-        timers.push(await startTimer(benchCase, prepared, { ...(quick ? { warmup: 1, runs: 1, targetMs: 50 } : {}), passTiming }));
+        timers.push(await startTimer(benchCase, prepared, { ...(quick ? { warmup: 1, runs: 1, targetMs: 50 } : {}), passTiming, counter }));
       } catch (error) {
         rows.set(benchCase, failure(benchCase, error));
       }

@@ -28,21 +28,44 @@ export function describeRow(row: Row): string {
   return `${formatRate(row)} (${formatMs(row.medianMs)}${gpu})`;
 }
 
-/** Rows side by side per (suite, name, size): shadergrad, TF.js and their ratio. */
+/** The peers, in column order. */
+const PEERS = [
+  { engine: 'tfjs', label: 'TF.js WebGPU', short: 'TF.js' },
+  { engine: 'jaxjs', label: 'jax-js WebGPU', short: 'jax-js' },
+] as const;
+
+/** Rows side by side per (suite, name, size): shadergrad, each peer, and shadergrad's ratio to each. */
 function paired(rows: readonly Row[]) {
-  const groups = new Map<string, { suite: string; name: string; size: string; sg?: Row; tf?: Row }>();
+  const groups = new Map<string, { suite: string; name: string; size: string; sg?: Row; peers: (Row | undefined)[] }>();
   for (const row of rows) {
     const key = `${row.suite}|${row.name}|${row.size}`;
-    const group = groups.get(key) ?? { suite: row.suite, name: row.name, size: row.size };
-    if (row.engine === 'tfjs') group.tf = row;
+    const group = groups.get(key) ?? { suite: row.suite, name: row.name, size: row.size, peers: PEERS.map(() => undefined) };
+    const peer = PEERS.findIndex((p) => p.engine === row.engine);
+    if (peer >= 0) group.peers[peer] = row;
     else group.sg = row;
     groups.set(key, group);
   }
   return [...groups.values()].map((g) => {
-    const ratio = g.sg && g.tf && isResult(g.sg) && isResult(g.tf) ? rate(g.sg).value / rate(g.tf).value : undefined;
-    return { ...g, ratio };
+    const ratios = g.peers.map((p) => (g.sg && p && isResult(g.sg) && isResult(p) ? rate(g.sg).value / rate(p).value : undefined));
+    return { ...g, ratios };
   });
 }
+
+const formatCount = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
+/**
+ * "shadergrad · TF.js · jax-js" submits and dispatches per iteration, for suites reported in
+ * samples/s (training steps); undefined for the others.
+ */
+function countCells(g: ReturnType<typeof paired>[number]): [string, string] | undefined {
+  const engines = [g.sg, ...g.peers];
+  if (!engines.some((r) => r && isResult(r) && r.samplesPerSec !== undefined)) return undefined;
+  const cell = (key: 'submits' | 'dispatches') =>
+    engines.map((r) => (r && isResult(r) && r[key] !== undefined ? formatCount(r[key]) : '—')).join(' · ');
+  return [cell('submits'), cell('dispatches')];
+}
+
+const formatRatio = (ratio?: number) => (ratio ? `${ratio.toFixed(2)}×` : '');
 
 /** The speed-up targets of the benchmark issue, with whether this run met them. */
 export function targets(rows: readonly Row[]): string[] {
@@ -57,6 +80,8 @@ export function targets(rows: readonly Row[]): string[] {
   const mm = '1024×1024×1024';
   check('matmul 1024² NN vs TF.js WebGPU', 3, find('matmul', 'matmul NN', mm, 'shadergrad'), find('matmul', 'matmul NN', mm, 'tfjs'));
   check('MLP training samples/s vs TF.js', 3, find('train', 'MLP', 'batch 128', 'shadergrad'), find('train', 'MLP', 'batch 128', 'tfjs'));
+  check('matmul 1024² NN vs jax-js WebGPU (jit)', 6, find('matmul', 'matmul NN', mm, 'shadergrad'), find('matmul', 'matmul NN', mm, 'jaxjs'));
+  check('MLP training samples/s vs jax-js (jit(valueAndGrad) + Adam)', 4, find('train', 'MLP', 'batch 128', 'shadergrad'), find('train', 'MLP', 'batch 128', 'jaxjs'));
   const p = '1e6 params / 20 tensors';
   const fused = find('optim', 'adam fused', p, 'shadergrad');
   check('fused Adam vs per-tensor unfused updates (TF.js tf.train.adam, 20 variables) at 1e6 params', 5, fused, find('optim', 'adam per-tensor unfused', p, 'tfjs'), true);
@@ -71,31 +96,57 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
 }
 
+const COUNT_HEAD = ['submits/step', 'dispatches/step'];
+const COUNT_NOTE = 'per step: shadergrad · TF.js · jax-js';
+
 /** The plain-text table printed to stdout, with each suite's formula above its rows. */
 export function textTable(rows: readonly Row[]): string {
-  const head = ['benchmark', 'size', 'shadergrad', 'TF.js WebGPU', 'ratio'];
-  const body = paired(rows).map((g) => [g.name, g.size, g.sg ? describeRow(g.sg) : '', g.tf ? describeRow(g.tf) : '', g.ratio ? `${g.ratio.toFixed(2)}×` : '', g.suite]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.filter((r) => r[i]!.length < 60).map((r) => r[i]!.length)));
+  const head = ['benchmark', 'size', 'shadergrad', ...PEERS.map((p) => p.label), ...PEERS.map((p) => `vs ${p.short}`)];
+  const groups = paired(rows);
+  const body = groups.map((g) => [
+    g.name,
+    g.size,
+    g.sg ? describeRow(g.sg) : '',
+    ...g.peers.map((p) => (p ? describeRow(p) : '')),
+    ...g.ratios.map(formatRatio),
+    ...(countCells(g) ?? ['', '']),
+  ]);
+  const all = [...head, ...COUNT_HEAD];
+  const widths = all.map((h, i) => Math.max(h.length, ...body.filter((r) => r[i]!.length < 60).map((r) => r[i]!.length)));
   const out: string[] = [];
   let suite = '';
-  for (const row of body) {
-    if (row[5] !== suite) {
-      suite = row[5]!;
+  groups.forEach((g, k) => {
+    const counted = groups.some((o) => o.suite === g.suite && countCells(o));
+    const width = counted ? all.length : head.length;
+    if (g.suite !== suite) {
+      suite = g.suite;
       const formulas = [...new Set(rows.filter((r) => r.suite === suite).map((r) => r.formula))];
-      out.push('', `[${suite}] ${formulas.join('; ')}`, pad(head, widths));
+      out.push('', `[${suite}] ${formulas.join('; ')}${counted ? ` (${COUNT_NOTE})` : ''}`, pad(all.slice(0, width), widths));
     }
-    out.push(pad(row.slice(0, 5), widths));
-  }
+    out.push(pad(body[k]!.slice(0, width), widths));
+  });
   return out.join('\n').trimStart();
 }
 
-/** The README's markdown table: one row per benchmark, engines side by side, then formulas and targets. */
+/**
+ * The README's markdown: one table per kind of suite (engines side by side; training suites
+ * also with submits and dispatches per step), then formulas and targets.
+ */
 export function markdownTable(rows: readonly Row[], about: string): string {
-  const lines = [about, '', '| suite | benchmark | size | shadergrad | TF.js WebGPU | ratio |', '|---|---|---|---|---|---|'];
-  for (const g of paired(rows)) {
-    const cell = (r?: Row) => (r ? describeRow(r).replaceAll('|', '\\|') : '—');
-    lines.push(`| ${g.suite} | ${g.name} | ${g.size} | ${cell(g.sg)} | ${cell(g.tf)} | ${g.ratio ? `${g.ratio.toFixed(2)}×` : ''} |`);
-  }
+  const cell = (r?: Row) => (r ? describeRow(r).replaceAll('|', '\\|') : '—');
+  const groups = paired(rows);
+  const counted = groups.filter((g) => countCells(g));
+  const plain = groups.filter((g) => !countCells(g));
+  const head = ['suite', 'benchmark', 'size', 'shadergrad', ...PEERS.map((p) => p.label), ...PEERS.map((p) => `vs ${p.short}`)];
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const table = (gs: typeof groups, extra: string[]) => [
+    line([...head, ...extra]),
+    line([...head, ...extra].map(() => '---')),
+    ...gs.map((g) => line([g.suite, g.name, g.size, cell(g.sg), ...g.peers.map(cell), ...g.ratios.map(formatRatio), ...(extra.length ? countCells(g)! : [])])),
+  ];
+  const lines = [about];
+  if (plain.length) lines.push('', ...table(plain, []));
+  if (counted.length) lines.push('', ...table(counted, COUNT_HEAD.map((h) => `${h} (${COUNT_NOTE.replace('per step: ', '')})`)));
   const formulas = [...new Set(rows.map((r) => `${r.suite}: ${r.formula}`))];
   lines.push('', ...formulas.map((f) => `- ${f}`));
   const t = targets(rows);

@@ -1,13 +1,15 @@
 // Training-step suite: the MNIST MLP 784-256-128-10 (ReLU, Adam lr 1e-3, batch 128) and the
 // MNIST CNN of `npm run train -- --model cnn` (mnistModel('cnn'), read at run time) through
-// compile()/step(), against the same models in TF.js (tf.layers, tf.train.adam loop).
+// compile()/step(), against the same models in TF.js (tf.layers, tf.train.adam loop) and the
+// MLP in jax-js (one jit(valueAndGrad) + Adam program, bench/jaxjs.ts).
 // Synthetic batches (seeded) stand in for MNIST: a step costs the same on any data.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
 import { ActivationLayer, adam, BatchNorm, compile, Conv2d, Flatten, kernels, Linear, MaxPool2d, ReLU, Sequential } from '../src/index';
 import { mnistModel } from '../src/cli/models';
 import { conv2dEntry, permute4 } from './conv';
-import { CheckError, randomArray, randomLabels, type BenchCase, type Suite } from './core';
+import { CheckError, randomArray, randomLabels, type BenchCase, type BenchContext, type Prepared, type Suite } from './core';
+import { jaxjsMlpTrainer, jaxjsOf, jaxjsPrepared } from './jaxjs';
 import { tfjsOf, tfjsPrepared } from './tfjs';
 
 const BATCH = 128;
@@ -304,7 +306,48 @@ function cases(spec: TrainModel): BenchCase[] {
       );
     },
   };
-  return [shadergrad, tfjs];
+  return [shadergrad, tfjs, ...(spec === MLP ? [{ ...base, engine: 'jaxjs', prepare: jaxjsMlp } as const] : [])];
+}
+
+/**
+ * The MLP in jax-js: seeded He-uniform weights, zero biases; Adam lr 1e-3 as the others. The
+ * first step's loss is checked against the CPU forward with the same weights (in the
+ * engine's [out, in] layout).
+ */
+async function jaxjsMlp(ctx: BenchContext): Promise<Prepared> {
+  const { jax } = jaxjsOf(ctx);
+  const np = jax.numpy;
+  const module = MLP.build();
+  const linears = module.layers.flatMap((layer, index) => (layer instanceof Linear ? [{ index, in: layer.inFeatures, out: layer.outFeatures }] : []));
+  const initial = linears.map((l, i) => {
+    const bound = Math.sqrt(6 / l.in);
+    return { ...l, weight: randomArray(l.in * l.out, 300 + i, -bound, bound), bias: new Float32Array(l.out) };
+  });
+  const trainer = jaxjsMlpTrainer(jax, initial, { lr: 1e-3 });
+  const data = batches(size(MLP.sample));
+  const xs = data.map(({ x }) => np.array(x).reshape([BATCH, ...MLP.sample]));
+  const ys = data.map(({ y }) => jax.nn.oneHot(np.array(Int32Array.from(y), { dtype: np.int32 }), CLASSES));
+  const params: Params = (i) => {
+    const l = initial.find((p) => p.index === i);
+    if (!l) return {};
+    // [in, out] → [out, in]
+    return { weight: Float32Array.from({ length: l.in * l.out }, (_, j) => l.weight[(j % l.in) * l.out + Math.floor(j / l.in)]!), bias: l.bias };
+  };
+  let step = 0;
+  return jaxjsPrepared(
+    jax,
+    async () => {
+      const got = (await trainer.step(xs[0]!, ys[0]!).data())[0]!;
+      step++;
+      return checkLoss(`jax-js ${MLP.name}`, got, sequentialLoss(module, MLP.sample, data[0]!.x, data[0]!.y, params));
+    },
+    () => trainer.step(xs[step % BATCHES]!, ys[step++ % BATCHES]!),
+    () => {
+      for (const a of [...xs, ...ys]) a.dispose();
+      trainer.dispose();
+    },
+    2, // as trainer.throttle() does for the engine: at most 2 steps ahead of the GPU
+  );
 }
 
 export const trainSuite: Suite = {

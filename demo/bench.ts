@@ -1,6 +1,8 @@
 // The benchmark page: runs the same definitions as `npm run bench` (bench/) in the browser,
-// with TF.js's WebGPU backend as the peer, and prints the same table.
-import { SUITES, type BenchContext, type TfModules } from '../bench/index';
+// with TF.js's WebGPU backend and jax-js's WebGPU device as the peers (both loaded when the
+// "compare" box is ticked), and prints the same table, submit and dispatch counts included
+// (bench/count.ts wraps the page's GPUQueue and GPUComputePassEncoder prototypes).
+import { jaxjsAdapter, SUITES, type BenchContext, type JaxModules, type TfModules } from '../bench/index';
 import { runCases } from '../bench/run';
 import { targets, textTable } from '../bench/table';
 import { GpuRuntime, WebGPUUnavailableError } from '../src/index';
@@ -26,15 +28,31 @@ async function loadTfjs(): Promise<TfModules | { unavailable: string }> {
   }
 }
 
+/** jax-js with its WebGPU device (on this browser's adapter) as the default, or why not. */
+async function loadJaxjs(): Promise<JaxModules | { unavailable: string }> {
+  try {
+    const jax = await import('@jax-js/jax');
+    if (!(await jax.init('webgpu')).includes('webgpu')) return { unavailable: 'jax.init("webgpu") found no WebGPU device' };
+    jax.defaultDevice('webgpu');
+    return { jax, adapter: jaxjsAdapter(jax) };
+  } catch (error) {
+    return { unavailable: `cannot load jax-js WebGPU: ${(error as Error).message ?? String(error)}` };
+  }
+}
+
 async function run(quick: boolean): Promise<void> {
   buttons.forEach((b) => (b.disabled = true));
   resultsEl.textContent = '';
   try {
     const runtime = await GpuRuntime.create();
     adapterEl.textContent = runtime.gpu.adapterName;
-    const withTfjs = $<HTMLInputElement>('tfjs').checked;
-    const ctx: BenchContext = { runtime, tfjs: withTfjs ? await loadTfjs() : { unavailable: 'not requested' } };
-    const cases = SUITES.flatMap((s) => s.cases(quick)).filter((c) => withTfjs || c.engine !== 'tfjs');
+    const withPeers = $<HTMLInputElement>('tfjs').checked;
+    const ctx: BenchContext = {
+      runtime,
+      tfjs: withPeers ? await loadTfjs() : { unavailable: 'not requested' },
+      jaxjs: withPeers ? await loadJaxjs() : { unavailable: 'not requested' },
+    };
+    const cases = SUITES.flatMap((s) => s.cases(quick)).filter((c) => withPeers || c.engine === 'shadergrad');
     const rows = await runCases(cases, ctx, {
       quick,
       onProgress: (text) => (progressEl.textContent = text),

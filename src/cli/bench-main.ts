@@ -1,4 +1,4 @@
-// The benchmark runner behind `npm run bench` (Node only): loads the engine and TF.js on one
+// The benchmark runner behind `npm run bench` (Node only): loads the engine, TF.js and jax-js on one
 // Dawn GPU object, runs the selected suites from bench/ (check, warm up, time, median) and
 // prints a table, JSON lines (--json) or the README's markdown table (--markdown, --readme).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,12 +9,13 @@ import { runCases } from '../../bench/run';
 import { isResult, markdownTable, replaceBetweenMarkers, targets, textTable } from '../../bench/table';
 import { GpuRuntime } from '../gpu/runtime';
 import { ShadergradError } from '../gpu/errors';
+import { loadJaxjs } from './bench-jaxjs';
 import { loadTfjs } from './bench-tfjs';
 import type { CliIo } from './train-main';
 
 export const BENCH_USAGE =
   `usage: npm run bench -- [--suite ${SUITES.map((s) => s.name).join(',')}] [--json] [--markdown] ` +
-  '[--readme FILE] [--quick] [--no-tfjs] [--filter TEXT]';
+  '[--readme FILE] [--quick] [--no-tfjs] [--no-jaxjs] [--filter TEXT]';
 
 export interface BenchArgs {
   suites: string[];
@@ -25,6 +26,7 @@ export interface BenchArgs {
   /** Only each suite's smallest size, one timed run (a smoke test). */
   quick: boolean;
   tfjs: boolean;
+  jaxjs: boolean;
   /** Only cases whose "name size" contains this text, e.g. "1024×1024×1024". */
   filter: string | undefined;
 }
@@ -32,13 +34,14 @@ export interface BenchArgs {
 export class BenchUsageError extends Error {}
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { suites: SUITES.map((s) => s.name), json: false, markdown: false, readme: undefined, quick: false, tfjs: true, filter: undefined };
+  const args: BenchArgs = { suites: SUITES.map((s) => s.name), json: false, markdown: false, readme: undefined, quick: false, tfjs: true, jaxjs: true, filter: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--json') args.json = true;
     else if (flag === '--markdown') args.markdown = true;
     else if (flag === '--quick') args.quick = true;
     else if (flag === '--no-tfjs') args.tfjs = false;
+    else if (flag === '--no-jaxjs') args.jaxjs = false;
     else if (flag === '--suite' || flag === '--readme' || flag === '--filter') {
       const value = argv[++i];
       if (value === undefined) throw new BenchUsageError(`${flag} needs a value (${BENCH_USAGE})`);
@@ -85,13 +88,16 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
   }
   const cases = SUITES.filter((s) => args.suites.includes(s.name))
     .flatMap((s) => s.cases(args.quick))
-    .filter((c) => (args.tfjs || c.engine !== 'tfjs') && (!args.filter || `${c.name} ${c.size}`.includes(args.filter)));
+    .filter((c) => (args.tfjs || c.engine !== 'tfjs') && (args.jaxjs || c.engine !== 'jaxjs') && (!args.filter || `${c.name} ${c.size}`.includes(args.filter)));
   const needsTfjs = cases.some((c) => c.engine === 'tfjs');
   const tfjs = needsTfjs ? await loadTfjs(nodeGpu()) : { unavailable: 'not requested (--no-tfjs)' };
-  const ctx: BenchContext = { runtime, tfjs };
+  const needsJaxjs = cases.some((c) => c.engine === 'jaxjs');
+  const jaxjs = needsJaxjs ? await loadJaxjs(nodeGpu()) : { unavailable: 'not requested (--no-jaxjs)' };
+  const ctx: BenchContext = { runtime, tfjs, jaxjs };
   const adapter = runtime.gpu.adapterName;
-  const tfAdapter = 'unavailable' in tfjs ? tfjs.unavailable : `TF.js 4.22.0 WebGPU on ${tfjs.adapter}`;
-  io.stderr.write(`bench: shadergrad on ${adapter}; ${needsTfjs ? tfAdapter : 'TF.js not run'}\n`);
+  const tfAdapter = !needsTfjs ? 'TF.js not run' : 'unavailable' in tfjs ? tfjs.unavailable : `TF.js 4.22.0 WebGPU on ${tfjs.adapter}`;
+  const jaxAdapter = !needsJaxjs ? 'jax-js not run' : 'unavailable' in jaxjs ? jaxjs.unavailable : `jax-js 0.1.25 WebGPU on ${jaxjs.adapter}`;
+  io.stderr.write(`bench: shadergrad on ${adapter}; ${tfAdapter}; ${jaxAdapter}\n`);
 
   // Cases of one suite and size (engines, transpose modes, fused or not) run interleaved.
   const rows = await runCases(cases, ctx, {
@@ -105,8 +111,9 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
   const load = loadavg().map((l) => l.toFixed(2)).join(', ');
   const about =
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench\` in Node ${process.version} (Dawn): shadergrad on ` +
-    `**${adapter}**, ${tfAdapter}, same process and adapter; load average ${load} at the end. ` +
-    'Median of timed runs, each to GPU completion (queue.onSubmittedWorkDone) after N submits; every case first checked against a CPU reference.';
+    `**${adapter}**, ${tfAdapter}, ${jaxAdapter}, same process and adapter; load average ${load} at the end. ` +
+    'Median of timed runs, each to GPU completion (queue.onSubmittedWorkDone) after N iterations; every case first checked against a CPU reference. ' +
+    'Submits and dispatches per step are counted on GPUQueue.submit and GPUComputePassEncoder.dispatchWorkgroups(Indirect) over the timed runs.';
   if (!args.json) io.stdout.write(`${args.markdown ? markdownTable(rows, about) : `${textTable(rows)}\n\n${targets(rows).join('\n')}`}\n`);
   if (args.readme) {
     writeFileSync(args.readme, replaceBetweenMarkers(readFileSync(args.readme, 'utf8'), markdownTable(rows, about)));

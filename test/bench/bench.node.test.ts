@@ -1,6 +1,7 @@
 // Keeps the benchmark suite working: each suite's smallest size runs once through the CLI
 // (correctness check against the CPU reference first), and every --json line carries the
-// documented fields. Timings are not asserted.
+// documented fields; jax-js's jit'ed matmul and MLP step run once beside the engine's, with
+// submit and dispatch counts. Timings are not asserted.
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, runBenchCli } from '../../src/cli/bench-main';
 import { SUITES } from '../../bench/index';
@@ -17,11 +18,13 @@ describe('bench CLI', () => {
     expect(await runBenchCli(['--suite', 'conv3d'], io)).toBe(2);
     expect(err).toEqual([expect.stringMatching(/^bench: unknown suite "conv3d"/)]);
     expect(parseBenchArgs(['--suite', 'matmul,conv', '--json']).suites).toEqual(['matmul', 'conv']);
+    expect(parseBenchArgs(['--no-jaxjs'])).toMatchObject({ jaxjs: false, tfjs: true });
   });
 
   it('runs the smallest size of every suite, checked, with the JSON fields', { timeout: 180_000 }, async () => {
     const { io, out, err } = capture();
-    const code = await runBenchCli(['--quick', '--json'], io);
+    // jax-js has a test of its own below (its MLP step's first compile takes about a minute on lavapipe).
+    const code = await runBenchCli(['--quick', '--json', '--no-jaxjs'], io);
     expect(code, err.join('')).toBe(0);
     const rows = out.map((line) => JSON.parse(line));
     expect(new Set(rows.map((r) => r.suite))).toEqual(new Set(SUITES.map((s) => s.name)));
@@ -53,6 +56,35 @@ describe('bench CLI', () => {
       expect.stringMatching(/^MLP/),
       expect.stringMatching(/^MNIST CNN/),
     ]);
+    for (const row of rows.filter((r) => r.suite === 'train' && !r.error)) {
+      expect(row.submits, row.name).toBeGreaterThan(0);
+      expect(row.dispatches, row.name).toBeGreaterThan(0);
+    }
     expect(rows.filter((r) => r.engine === 'shadergrad' && !r.error).length).toBe(SUITES.reduce((n, s) => n + s.cases(true).filter((c) => c.engine === 'shadergrad').length, 0));
+  });
+
+  it('runs jax-js (jit matmul, jit(valueAndGrad) + Adam MLP step) on the same adapter, checked and counted', { timeout: 300_000 }, async () => {
+    const { io, out, err } = capture();
+    // Two runs: the quick matmul size, then the MLP step alone (not the CNN).
+    const code = await runBenchCli(['--quick', '--json', '--no-tfjs', '--suite', 'matmul,train', '--filter', '128×128×128'], io);
+    expect(code, err.join('')).toBe(0);
+    const mm = out.map((line) => JSON.parse(line));
+    const { io: io2, out: out2, err: err2 } = capture();
+    expect(await runBenchCli(['--quick', '--json', '--no-tfjs', '--suite', 'train', '--filter', 'MLP'], io2), err2.join('')).toBe(0);
+    const rows = [...mm, ...out2.map((line) => JSON.parse(line))];
+    expect(err.join('')).toMatch(/jax-js 0\.1\.25 WebGPU on /);
+    const jax = rows.filter((r) => r.engine === 'jaxjs');
+    expect(jax.map((r) => `${r.suite} ${r.name.split(' ')[0]}`)).toEqual(['matmul matmul', 'train MLP']);
+    for (const row of jax) expect(row.error, row.error).toBeUndefined();
+    expect(jax[0].gflops).toBeGreaterThan(0);
+    expect(jax[0].check).toMatch(/entries vs float64/);
+    expect(jax[1].samplesPerSec).toBeGreaterThan(0);
+    expect(jax[1].check).toMatch(/^first-step loss .* = CPU float64 forward/);
+    // Both engines' training steps carry per-step counts; jax-js submits once per kernel.
+    for (const row of rows.filter((r) => r.suite === 'train')) {
+      expect(row.submits, row.engine).toBeGreaterThan(0);
+      expect(row.dispatches, row.engine).toBeGreaterThan(0);
+    }
+    expect(jax[1].submits).toBeGreaterThanOrEqual(jax[1].dispatches);
   });
 });
