@@ -5,6 +5,7 @@ import { convSuite } from './conv';
 import { elementwiseSuite } from './elementwise';
 import { matmulSuite } from './matmul';
 import { optimSuite } from './optim';
+import { replicasSuite } from './replicas';
 import { softmaxSuite } from './softmax';
 import { trainSuite } from './train';
 
@@ -13,4 +14,4 @@ export { TfjsUnavailableError, type TfModules } from './tfjs';
 export { JaxjsUnavailableError, jaxjsAdapter, type JaxModules } from './jaxjs';
 export { callCounter, type CallCounts } from './count';
 
-export const SUITES: readonly Suite[] = [matmulSuite, convSuite, elementwiseSuite, softmaxSuite, batchnormSuite, optimSuite, trainSuite];
+export const SUITES: readonly Suite[] = [matmulSuite, convSuite, elementwiseSuite, softmaxSuite, batchnormSuite, optimSuite, trainSuite, replicasSuite];

@@ -1,6 +1,7 @@
 // Matmul suite: square sizes 128–2048 and the MNIST MLP's shapes, in the three transpose
 // modes the engine uses (NN forward, NT forward through [out, in] weights, TN weight
-// gradients), against TF.js's WebGPU matmul and jax-js's jit'ed np.matmul at the same sizes.
+// gradients), against TF.js's WebGPU matmul and jax-js's jit'ed np.matmul at the same sizes;
+// every kernel variant (kernels.MATMUL_VARIANTS) beside the engine's choice at 256²–2048² NN.
 import { kernels } from '../src/index';
 import { compareAt, randomArray, spotIndices, type BenchCase, type Suite } from './core';
 import { jaxjsOf, jaxjsPrepared } from './jaxjs';
@@ -15,9 +16,11 @@ interface Shape {
   mode: Mode;
   /**
    * Force the register-tiled kernel with this tile / workgroup (the tile sweep); without it
-   * the engine's choice runs: the subgroup kernel where the device has subgroups.
+   * or `variant` the runtime's choice runs (GpuRuntime.kernelChoice).
    */
   tile?: kernels.MatmulTile;
+  /** Force this variant (the variant sweep); without it, the default kernel runs. */
+  variant?: kernels.MatmulVariantSpec;
 }
 
 const FORMULA = 'GFLOP/s = 2·M·N·K / median time';
@@ -58,7 +61,7 @@ function shadergradCase(shape: Shape): BenchCase {
   const { m, k, n, mode } = shape;
   return {
     suite: 'matmul',
-    name: `matmul ${mode}${shape.tile ? ` register tile ${shape.tile.rows}×${shape.tile.cols} wg ${shape.tile.workgroup.join('×')}` : ''}`,
+    name: `matmul ${mode}${shape.tile ? ` register tile ${shape.tile.rows}×${shape.tile.cols} wg ${shape.tile.workgroup.join('×')}` : ''}${shape.variant ? ` ${shape.variant.name}` : ''}`,
     size: sizeText(shape),
     engine: 'shadergrad',
     unit: 'gflops',
@@ -72,10 +75,14 @@ function shadergradCase(shape: Shape): BenchCase {
       const bufB = runtime.upload(b, 'bench B');
       const bufC = runtime.createBuffer(m * n * 4, 'bench C');
       const subgroupSize = shape.tile ? undefined : runtime.subgroupSize;
-      const program = kernels.matmul({ a: s.a, b: s.b, transposeA: s.ta, transposeB: s.tb, tile: shape.tile, subgroupSize });
-      const pipeline = await runtime.prepare(program);
+      if (shape.variant?.needsSubgroups && subgroupSize === undefined) throw new Error(`${shape.variant.name} needs fixed-size subgroups, which this device lacks`);
+      // Without a forced variant or tile, the runtime's choice for this adapter runs, as in a compiled model.
+      const program = kernels.matmul({ a: s.a, b: s.b, transposeA: s.ta, transposeB: s.tb, subgroupSize, tile: shape.tile, ...shape.variant?.settings });
+      const pipeline = await runtime.acquirePipeline(program);
       const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, [bufA, bufB, bufC]) };
-      const kernel = subgroupSize ? `subgroup kernel, ${subgroupSize} lanes` : 'register-tiled kernel';
+      const choice = runtime.kernelChoice.choices().get(kernels.matmulShapeClass(m, n, k, 1));
+      const which = shape.variant?.name ?? (shape.tile ? 'register' : `${choice!.name} (the runtime's choice, by ${choice!.by})`);
+      const kernel = `${which} kernel${pipeline.program.label.includes('.subgroup.') ? `, ${subgroupSize} lanes` : ''}`;
       return {
         async check() {
           runtime.submit([launch], 'bench check');
@@ -83,7 +90,10 @@ function shadergradCase(shape: Shape): BenchCase {
         },
         iterate: () => runtime.submit([launch], 'bench'),
         sync: () => runtime.sync(),
-        dispose: () => [bufA, bufB, bufC].forEach((buf) => runtime.destroyBuffer(buf)),
+        dispose: () => {
+          [bufA, bufB, bufC].forEach((buf) => runtime.destroyBuffer(buf));
+          runtime.releasePipelines([pipeline.key]);
+        },
       };
     },
   };
@@ -180,5 +190,6 @@ export const matmulSuite: Suite = {
       tfjsCase(shape),
       jaxjsCase(shape),
       ...(!quick && shape.m === 1024 && shape.mode === 'NN' ? TILES.map((tile) => shadergradCase({ ...shape, tile })) : []),
+      ...(!quick && shape.m >= 256 && shape.m === shape.n && shape.mode === 'NN' ? kernels.MATMUL_VARIANTS.map((variant) => shadergradCase({ ...shape, variant })) : []),
     ]),
 };

@@ -29,13 +29,13 @@ export function describeRow(row: Row): string {
 }
 
 /** The peers, in column order. */
-const PEERS = [
+export const PEERS = [
   { engine: 'tfjs', label: 'TF.js WebGPU', short: 'TF.js' },
   { engine: 'jaxjs', label: 'jax-js WebGPU', short: 'jax-js' },
 ] as const;
 
 /** Rows side by side per (suite, name, size): shadergrad, each peer, and shadergrad's ratio to each. */
-function paired(rows: readonly Row[]) {
+export function paired(rows: readonly Row[]) {
   const groups = new Map<string, { suite: string; name: string; size: string; sg?: Row; peers: (Row | undefined)[] }>();
   for (const row of rows) {
     const key = `${row.suite}|${row.name}|${row.size}`;
@@ -51,7 +51,7 @@ function paired(rows: readonly Row[]) {
   });
 }
 
-const formatCount = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+export const formatCount = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /**
  * "shadergrad · TF.js · jax-js" submits and dispatches per iteration, for suites reported in
@@ -65,7 +65,7 @@ function countCells(g: ReturnType<typeof paired>[number]): [string, string] | un
   return [cell('submits'), cell('dispatches')];
 }
 
-const formatRatio = (ratio?: number) => (ratio ? `${ratio.toFixed(2)}×` : '');
+export const formatRatio = (ratio?: number) => (ratio ? `${ratio.toFixed(2)}×` : '');
 
 /** The speed-up targets of the benchmark issue, with whether this run met them. */
 export function targets(rows: readonly Row[]): string[] {
@@ -82,6 +82,8 @@ export function targets(rows: readonly Row[]): string[] {
   check('MLP training samples/s vs TF.js', 3, find('train', 'MLP', 'batch 128', 'shadergrad'), find('train', 'MLP', 'batch 128', 'tfjs'));
   check('matmul 1024² NN vs jax-js WebGPU (jit)', 6, find('matmul', 'matmul NN', mm, 'shadergrad'), find('matmul', 'matmul NN', mm, 'jaxjs'));
   check('MLP training samples/s vs jax-js (jit(valueAndGrad) + Adam)', 4, find('train', 'MLP', 'batch 128', 'shadergrad'), find('train', 'MLP', 'batch 128', 'jaxjs'));
+  const k8 = 'K=8, batch 64';
+  check('8 MLPs trained as replicas vs one after another', 2, find('replicas', '8 MLPs 784-128-10 as replicas', k8, 'shadergrad'), find('replicas', '8 MLPs 784-128-10 one after another', k8, 'shadergrad'));
   const p = '1e6 params / 20 tensors';
   const fused = find('optim', 'adam fused', p, 'shadergrad');
   check('fused Adam vs per-tensor unfused updates (TF.js tf.train.adam, 20 variables) at 1e6 params', 5, fused, find('optim', 'adam per-tensor unfused', p, 'tfjs'), true);

@@ -1,6 +1,6 @@
 // The setup form: reads the settings, turns them into a model (an MLP or a CNN) and compile
 // options (optimizer, augmentation) with the public API, shows the fields of the chosen
-// architecture, and keeps the learning rate at a sensible default when the optimizer changes.
+// architecture (optimizer-defaults.ts handles the learning rate when the optimizer changes).
 import {
   BatchNorm1d,
   BatchNorm2d,
@@ -71,18 +71,6 @@ const AUGMENT_FIELDS: Record<keyof AugmentSettings, [name: string, max: number, 
 
 /** The settings the model's layers depend on: enough to rebuild it from a saved file. */
 export type ModelSettings = Pick<Settings, 'arch' | 'hidden' | 'activation' | 'init' | 'channels' | 'dropout' | 'batchnorm'>;
-
-/** Learning rates that train this MLP well in a few epochs (torch's defaults where they do). */
-const DEFAULT_LR: Record<OptimizerName, number> = {
-  sgd: 0.05,
-  momentum: 0.01,
-  nesterov: 0.01,
-  adagrad: 0.01,
-  adadelta: 1,
-  rmsprop: 0.001,
-  adam: 0.001,
-  adamw: 0.001,
-};
 
 const form = () => document.querySelector<HTMLFormElement>('#settings')!;
 
@@ -239,17 +227,6 @@ export function wireArchitecture(): void {
     show();
   });
   show(); // the browser may have restored the form
-}
-
-/** Resets the learning rate (and AdamW's decay) to defaults when another optimizer is picked. */
-export function wireOptimizerDefaults(): void {
-  const f = form();
-  const optimizer = f.elements.namedItem('optimizer') as HTMLSelectElement;
-  optimizer.addEventListener('change', () => {
-    const name = optimizer.value as OptimizerName;
-    (f.elements.namedItem('lr') as HTMLInputElement).value = String(DEFAULT_LR[name]);
-    (f.elements.namedItem('weightDecay') as HTMLInputElement).value = name === 'adamw' ? '0.01' : '0';
-  });
 }
 
 /** Locks the form while a model exists (settings apply at the next Reset). */

@@ -23,12 +23,13 @@ import {
   readSettings,
   setLocked,
   wireArchitecture,
-  wireOptimizerDefaults,
   type ModelSettings,
 } from './controls';
 import { LiveView } from './live';
+import { wireOptimizerDefaults } from './optimizer-defaults';
 import { PadPredictions } from './pad-predictions';
 import { fileName, modelFile, modelFromFile, recallModel, rememberModel } from './persistence';
+import { statusLabel, type State } from './status';
 import { TrainingSession } from './training';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -65,13 +66,12 @@ function showError(error: unknown): void {
   console.error(error);
 }
 
-type State = 'loading' | 'idle' | 'compiling…' | 'training' | 'paused' | 'done' | 'failed' | 'resetting…' | 'opening…' | 'no WebGPU';
 let state: State = 'loading';
 
 /** Shows the state and enables the buttons that make sense in it. */
 function setState(next: State): void {
   state = next;
-  ui.status.textContent = next === 'loading' ? 'loading data…' : next;
+  ui.status.textContent = statusLabel(next);
   const ready = !!runtime && !!files;
   ui.start.disabled = !ready || !['idle', 'paused'].includes(state);
   ui.start.textContent = state === 'paused' ? 'Resume' : 'Start';
@@ -194,7 +194,7 @@ ui.load.addEventListener('change', () => {
   if (file) void load(file);
 });
 wireArchitecture();
-wireOptimizerDefaults();
+wireOptimizerDefaults($<HTMLFormElement>('settings'), $('optimizer-note'));
 
 /**
  * Opens a model file for the drawing pad; it replaces the current model only once it has

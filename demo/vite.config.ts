@@ -14,7 +14,7 @@ export default defineConfig({
     outDir: here('../dist/demo'),
     emptyOutDir: true,
     target: 'es2022',
-    // Two pages: the MNIST trainer and the benchmark page.
-    rolldownOptions: { input: { index: here('index.html'), bench: here('bench.html') } },
+    // Three pages: the MNIST trainer, the benchmark page and the Labs.
+    rolldownOptions: { input: { index: here('index.html'), bench: here('bench.html'), labs: here('labs.html') } },
   },
 });

@@ -15,6 +15,8 @@ export {
 } from './gpu/errors';
 export { PassTimer, type PassTiming } from './gpu/pass-timer';
 export { GpuRuntime, type BufferCopy, type BufferResource, type GpuStats, type Launch } from './gpu/runtime';
+export { KernelChooser, type AdapterFacts, type KernelAlternatives, type KernelChoice, type KernelChoiceOptions } from './gpu/kernel-choice';
+export type { ChoiceStore } from './gpu/kernel-choice-store';
 export { grid1d, type BindingKind, type ComputeProgram } from './gpu/program';
 
 // Kernels (one module per family; each function returns a specialized ComputeProgram)
@@ -37,10 +39,17 @@ export { compile, Trainer, type TrainerStats } from './graph/trainer';
 export type { CompileOptions } from './graph/options';
 export type { EpochRecord, FitData, FitOptions, History, Monitor } from './graph/fit';
 export { CompiledModel, type Evaluation, type EvaluationData } from './graph/compiled-model';
+export type { LayerOutput, PredictOptions, PredictOutputs } from './graph/layer-outputs';
 export { compileInference, InferenceModel, type InferenceOptions } from './graph/inference';
 export { StateDictError } from './graph/state';
 export type { LossConfig } from './graph/loss';
 export type { AugmentOptions } from './graph/augment';
+export type { ReplicaOptions, ReplicaSpec } from './graph/replicas';
+export {
+  bagging, BaggingEnsemble, choice, crossValidate, logUniform, randomSearch, uniform,
+  type CrossValidation, type Distribution, type EnsembleCompileOptions, type SearchSpace, type Trial,
+} from './graph/ensembles';
+export { trainReplicas, type ReplicaEpochs } from './graph/replica-training';
 export type { TrainingMetrics } from './graph/metrics';
 export { adadelta, adagrad, adam, adamw, momentum, nesterov, noDecayOnBiasAndNorm, rmsprop, sgd, OPTIMIZER_FACTORIES } from './optim/optimizers';
 export type { ParamGroup, ParamSelector } from './kernels/optim-groups';

@@ -4,6 +4,7 @@
 import { ConfigError } from '../errors';
 import { requestGpuDevice, type DeviceOptions, type GpuDevice } from './device';
 import { DeviceLostError, toGpuError } from './errors';
+import { adapterFacts, KernelChooser, type KernelChoiceOptions } from './kernel-choice';
 import { PassTimer, type PassTiming } from './pass-timer';
 import { PipelineCache, type Pipeline } from './pipelines';
 import type { ComputeProgram } from './program';
@@ -55,9 +56,13 @@ export class GpuRuntime {
   /** Buffers made inside cleanupOnError() calls, per call. */
   private readonly tracking = new Set<GPUBuffer[]>();
 
-  constructor(readonly gpu: GpuDevice) {
+  /** Picks among the alternatives a program offers (the matmul variants) for this adapter. */
+  readonly kernelChoice: KernelChooser;
+
+  constructor(readonly gpu: GpuDevice, kernelChoice?: KernelChoiceOptions) {
     this.device = gpu.device;
     this.pipelines = new PipelineCache(gpu.device);
+    this.kernelChoice = new KernelChooser(gpu.device, adapterFacts(gpu.adapter), this.pipelines, kernelChoice);
     void gpu.lost.then((error) => {
       this.lostError = error;
     });
@@ -98,8 +103,8 @@ export class GpuRuntime {
   }
 
   /** Requests a device (see {@link requestGpuDevice}) and wraps it. */
-  static async create(options?: DeviceOptions): Promise<GpuRuntime> {
-    return new GpuRuntime(await requestGpuDevice(options));
+  static async create(options?: DeviceOptions & { kernelChoice?: KernelChoiceOptions }): Promise<GpuRuntime> {
+    return new GpuRuntime(await requestGpuDevice(options), options?.kernelChoice);
   }
 
   /** Creates a buffer of at least `bytes` bytes (rounded up to 16). */
@@ -144,10 +149,19 @@ export class GpuRuntime {
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** A pipeline for a compiled model's plan, given back with releasePipelines() when it is destroyed. */
-  acquirePipeline(program: ComputeProgram): Promise<Pipeline> {
+  /**
+   * A pipeline for a compiled model's plan, given back with releasePipelines() when it is
+   * destroyed. A program that offers alternatives runs the one kernelChoice picks (its
+   * label names the variant).
+   */
+  async acquirePipeline(program: ComputeProgram): Promise<Pipeline> {
     this.checkAlive();
-    return this.pipelines.acquire(program);
+    const { program: chosen, held } = await this.kernelChoice.resolve(program);
+    try {
+      return await this.pipelines.acquire(chosen);
+    } finally {
+      this.pipelines.release(held);
+    }
   }
 
   /** Gives back pipelines taken with acquirePipeline(); unused ones leave the cache. */

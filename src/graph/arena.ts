@@ -30,11 +30,14 @@ export interface ArenaLayout {
 
 /**
  * Places the parameters; with an optimizer that has groups, assigns each its group (a
- * ConfigError for a group that selects nothing or names an unknown parameter).
+ * ConfigError for a group that selects nothing or names an unknown parameter). With
+ * replicas (`params` holding their copies in order), groups select by the names within a
+ * replica ("0.weight", not "2.0.weight"), so each replica groups alike.
  */
-export function layoutArena(params: readonly ParamInfo[], optimizer?: ResolvedOptimizer): ArenaLayout {
+export function layoutArena(params: readonly ParamInfo[], optimizer?: ResolvedOptimizer, replicas = 1): ArenaLayout {
   const groups = optimizer?.groups ?? [];
-  const assigned = groups.length > 0 ? assignGroups(optimizer!.kind, groups, params) : params.map(() => -1);
+  const local = replicas === 1 ? params : params.map((p) => ({ ...p, name: p.name.slice(p.name.indexOf('.') + 1) }));
+  const assigned = groups.length > 0 ? assignGroups(optimizer!.kind, groups, local) : params.map(() => -1);
   let offset = 0;
   const entries = params.map((p, k) => {
     const length = sizeOf(p.shape);
@@ -70,12 +73,16 @@ export function optimizerRecord(optimizer: ResolvedOptimizer, layout: ArenaLayou
 /**
  * Initial parameter values, drawn on the CPU once at compile time. Each parameter has its own
  * generator seeded from (seed, index), so adding a layer does not change the others' values.
+ * With replicas (one seed each, `params` holding their copies in order), replica r's
+ * parameters get exactly the values a single model of seed seeds[r] gets.
  */
-export function initialArena(layout: ArenaLayout, params: readonly ParamInfo[], seed: number): Float32Array {
+export function initialArena(layout: ArenaLayout, params: readonly ParamInfo[], seeds: readonly number[]): Float32Array {
   const arena = new Float32Array(layout.size);
-  params.forEach((p, i) => {
+  const perReplica = params.length / seeds.length;
+  params.forEach((p, k) => {
+    const [seed, i] = [seeds[Math.floor(k / perReplica)]!, k % perReplica];
     const random = seededRandom((Math.imul(seed, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0);
-    arena.set(initialize(p.init, p.shape, random), layout.entries[i]!.offset);
+    arena.set(initialize(p.init, p.shape, random), layout.entries[k]!.offset);
   });
   return arena;
 }

@@ -9,6 +9,7 @@ import { lowerAugment, type ResolvedAugment } from './augment';
 import { lowerLoss, METRIC_NONFINITE_STEP, METRIC_WORDS, targetsPerRow, type LossConfig } from './loss';
 import { RULES, type LowerContext } from './lower';
 import { Schedule } from './schedule';
+import { metricsFloats, replicaStride } from './replicas';
 import type { ArenaLayout } from './arena';
 
 /** Keys of the buffers a trainer writes or reads directly. */
@@ -37,6 +38,8 @@ export interface BuildOptions {
   padded?: boolean;
   /** Given for a training step: backward pass and update follow the loss. */
   optimizer?: { config: OptimizerConfig; stateFloats: number; segmentTable: Uint32Array; clipGradNorm?: number };
+  /** Tensors whose values must survive the run to be read back (predict's outputs). */
+  keep?: readonly TensorId[];
   /** Data augmentation at the start of a training step; ignored without `optimizer` (evaluation never augments). */
   augment?: ResolvedAugment;
 }
@@ -45,10 +48,18 @@ export interface BuildOptions {
 export interface GraphEnds {
   input: TensorId;
   output: TensorId;
+  /** End (exclusive) of this replica's ops in graph.ops (they follow the previous replica's); default: all. */
+  opsEnd?: number;
 }
 
-export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: BuildOptions): { schedule: Schedule; output: string } {
+/** The schedule, the key of the model output, and the keys of the `keep` tensors in order. */
+export function buildSchedule(
+  graph: GraphBuilder,
+  ends: readonly GraphEnds[],
+  options: BuildOptions,
+): { schedule: Schedule; output: string; outputs: string[]; kept: string[] } {
   const schedule = new Schedule();
+  const parts = replicaParts(schedule, graph, ends, options.loss);
   const { mode, layout } = options;
   const training = options.optimizer !== undefined;
   const f32 = (id: TensorId) => sizeOf(graph.shape(id)) * 4;
@@ -72,11 +83,12 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     dropoutCounter += sizeOf(graph.shape(op.output));
   }
 
-  const outputRoot = () => root(ends.output);
-  // Augmentation reads the input batch first; the forward pass then reads its result.
+  const outputRoots = () => new Set(ends.map((e) => root(e.output)));
+  // Augmentation reads the input batch first; the forward pass then reads its result (one replica only: compile checks).
+  const first = ends[0]!;
   const augmented =
     training && options.augment
-      ? lowerAugment(schedule, options.augment, graph.shape(ends.input), graph.shape(ends.output)[1]!, { uniform: KEYS.augment, input: KEYS.input, targets: KEYS.targets })
+      ? lowerAugment(schedule, options.augment, graph.shape(first.input), graph.shape(first.output)[1]!, { uniform: KEYS.augment, input: KEYS.input, targets: KEYS.targets })
       : undefined;
   const ctx: LowerContext = {
     graph,
@@ -88,9 +100,9 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
       const t = graph.tensors[r]!;
       if (t.role === 'param') return schedule.define(`p${r}`, f32(r), { kind: 'view', arena: 'params', offset: paramOffset.get(r)! });
       if (t.role === 'input' && augmented) return augmented.input;
-      if (t.role === 'input') return schedule.define(KEYS.input, f32(r), { kind: 'local' }, `the input batch ${showShape(t.shape)}`);
-      // The model output of an evaluation schedule is read back by predict(): keep it.
-      const keep = !training && r === outputRoot();
+      if (t.role === 'input') return parts.input(r);
+      // The model outputs of an evaluation schedule are read back by predict(): keep them.
+      const keep = !training && outputRoots().has(r);
       return schedule.define(`v${r}`, f32(r), keep ? { kind: 'local' } : { kind: 'planned' }, `the output of ${t.name} ${showShape(t.shape)}`);
     },
     grad(id) {
@@ -133,27 +145,37 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     },
   };
 
-  for (const op of graph.ops) lowerOp(op, () => (RULES[op.kind].forward as (c: LowerContext, o: Op) => void)(ctx, op));
-
-  const outShape = graph.shape(ends.output);
-  const output = ctx.value(ends.output);
-  const targets = schedule.define(KEYS.targets, outShape[0]! * targetsPerRow(options.loss, outShape[1]!) * 4, { kind: 'local' });
-  lowerLoss(schedule, options.loss, outShape, {
-    output,
-    targets,
-    metrics: schedule.define(KEYS.metrics, METRIC_WORDS * 4, { kind: 'local' }),
-    grad: training ? ctx.grad(ends.output) : undefined,
-    softTargets: augmented?.softTargets,
-    scratch: (name, floats) => schedule.define(`loss.${name}`, floats * 4, { kind: 'planned' }),
-    padded: options.padded,
-  });
+  // Replica by replica: its forward pass, loss head and backward pass, so that one replica's
+  // activations are dead before the next one's forward pass (memory for one replica, not K)
+  // and its working set stays in the caches. Replicas share no tensor a backward pass writes.
+  const outShape = graph.shape(first.output);
   const opt = options.optimizer;
-  if (!opt) return { schedule, output };
-
-  for (const op of [...graph.ops].reverse()) {
-    lowerOp(op, () => (RULES[op.kind].backward as (c: LowerContext, o: Op) => void)(ctx, op));
-    for (const { from, to, floats } of pendingSums.splice(0)) schedule.call(accumulate(floats), [from, to]);
-  }
+  let opsFrom = 0;
+  const outputs = ends.map((end, r) => {
+    const ops = graph.ops.slice(opsFrom, (opsFrom = end.opsEnd ?? graph.ops.length));
+    for (const op of ops) lowerOp(op, () => (RULES[op.kind].forward as (c: LowerContext, o: Op) => void)(ctx, op));
+    const output = ctx.value(end.output);
+    const scratchPrefix = ends.length === 1 ? 'loss' : `loss#${r}`;
+    lowerLoss(schedule, options.loss, outShape, {
+      output,
+      targets: parts.targets(r),
+      metrics: parts.metrics(r),
+      grad: training ? ctx.grad(end.output) : undefined,
+      softTargets: augmented?.softTargets,
+      scratch: (name, floats) => schedule.define(`${scratchPrefix}.${name}`, floats * 4, { kind: 'planned' }),
+      padded: options.padded,
+    });
+    if (!opt) return output;
+    for (const op of [...ops].reverse()) {
+      lowerOp(op, () => (RULES[op.kind].backward as (c: LowerContext, o: Op) => void)(ctx, op));
+      for (const { from, to, floats } of pendingSums.splice(0)) schedule.call(accumulate(floats), [from, to]);
+    }
+    return output;
+  });
+  // After the forward passes, when every alias is known: a kept view keeps the buffer it views.
+  const kept = (options.keep ?? []).map((id) => schedule.keep(ctx.value(id)));
+  const output = outputs[0]!;
+  if (!opt) return { schedule, output, outputs, kept };
 
   const arenaBytes = layout.size * 4;
   const grads = schedule.define(KEYS.grads, arenaBytes, { kind: 'view', arena: 'grads', offset: 0 });
@@ -171,7 +193,34 @@ export function buildSchedule(graph: GraphBuilder, ends: GraphEnds, options: Bui
     schedule.define(KEYS.state, Math.max(opt.stateFloats, 4) * 4, { kind: 'shared' }),
     KEYS.metrics,
   ]);
-  return { schedule, output };
+  return { schedule, output, outputs, kept };
+}
+
+/**
+ * The input, targets and metrics keys of each replica. One replica uses the whole buffers;
+ * with several, each gets a 256-byte-aligned part (see replicaStride) of one local buffer, and
+ * replicas that share an input tensor share the input and targets.
+ */
+function replicaParts(schedule: Schedule, graph: GraphBuilder, ends: readonly GraphEnds[], loss: LossConfig) {
+  const count = ends.length;
+  const shape = graph.shape(ends[0]!.input);
+  const slices = ends.every((e) => e.input === ends[0]!.input) ? 1 : count;
+  const inFloats = sizeOf(shape);
+  const targetFloats = shape[0]! * targetsPerRow(loss, graph.shape(ends[0]!.output)[1]!);
+  const [inStride, targetStride] = [replicaStride(slices, inFloats), replicaStride(slices, targetFloats)];
+  const what = `the input batch ${showShape(shape)}${slices > 1 ? ` × ${slices} replicas` : ''}`;
+  const input = schedule.define(KEYS.input, slices * inStride * 4, { kind: 'local' }, what);
+  const targets = schedule.define(KEYS.targets, slices * targetStride * 4, { kind: 'local' });
+  const metrics = schedule.define(KEYS.metrics, metricsFloats(count) * 4, { kind: 'local' });
+  const part = (whole: string, floats: number, stride: number, r: number) =>
+    schedule.define(`${whole}#${r}`, floats * 4, { kind: 'part', of: whole, offset: r * stride });
+  const inputOf = new Map(ends.map((e, r) => [e.input, r]));
+  return {
+    /** The key of input tensor `id` (its replica's part when the replicas have their own). */
+    input: (id: TensorId) => (slices === 1 ? input : part(input, inFloats, inStride, inputOf.get(id)!)),
+    targets: (r: number) => (slices === 1 ? targets : part(targets, targetFloats, targetStride, r)),
+    metrics: (r: number) => (count === 1 ? metrics : part(metrics, METRIC_WORDS, 64, r)),
+  };
 }
 
 /** Runs one op's lowering; a kernel's limit error (e.g. too many workgroups) gets the op's layer. */

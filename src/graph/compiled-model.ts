@@ -5,21 +5,28 @@ import { ConfigError, ShadergradError } from '../errors';
 import type { DeviceLostError } from '../gpu/errors';
 import { boolean, integer, show } from '../validate';
 import type { GpuRuntime } from '../gpu/runtime';
-import type { StateDict, StateDictLike, StateTensor } from '../io/state-dict';
+import type { StateDict, StateDictLike } from '../io/state-dict';
 import type { Module } from '../nn/module';
 import { splitArena, type ArenaLayout } from './arena';
 import { KEYS } from './build';
 import { ShapeError, showShape, sizeOf, type GraphBuilder } from './ir';
-import { evalBuckets, evalSchedule } from './model-setup';
+import { EvalPlans, type EvalRun } from './eval-plans';
 import { lossRowsFactor, METRIC_CORRECT, METRIC_LOSS, METRIC_ROWS, METRIC_WORDS, targetsPerRow, usesLabels, type LossConfig } from './loss';
-import { materialize, type Materialized, type SharedBuffers } from './schedule';
-import { counterValue, matchStateDict, stateEntries, type StateEntry } from './state';
+import { checkPredictOptions, moduleOutputs, type LayerOutput, type PredictOptions, type PredictOutputs } from './layer-outputs';
+import type { SharedBuffers } from './schedule';
+import { ModelState } from './model-state';
+import { metricsFloats } from './replicas';
 
 export interface Evaluation {
   loss: number;
   /** NaN for losses without class labels. */
   accuracy: number;
   samples: number;
+  /**
+   * A model with several replicas: each one's evaluation on the same data; `loss` and
+   * `accuracy` above are then their means (the average member).
+   */
+  replicas?: Evaluation[];
 }
 
 /** A labelled dataset: `count` samples, x row-major, y class indices or targets. */
@@ -36,27 +43,22 @@ export interface ModelSpec {
   /** Largest batch of evaluate() and predict(). */
   evalBatchSize: number;
   onDeviceLost?: (error: DeviceLostError) => void;
+  /** Copies of the model compiled side by side (compile's replicas); default 1. */
+  replicas?: number;
 }
-
-/** One forward-only plan: `batch` rows; padded plans let fewer real rows through. */
-interface EvalRun {
-  materialized: Materialized;
-  output: string;
-  batch: number;
-  padded: boolean;
-}
-
 
 export class CompiledModel {
   /** How predict() and evaluate() run: 'train' (batch statistics, dropout) or 'eval'. */
   mode: 'train' | 'eval' = 'eval';
   protected destroyed = false;
-  protected readonly entries: readonly StateEntry[];
-  /** CPU-side int64 buffers (BatchNorm's num_batches_tracked): train-mode forward passes. */
-  private readonly counters = new Map<string, bigint>();
-  private readonly evalRuns = new Map<string, Promise<EvalRun>>();
-  private readonly noMetrics = new Float32Array(METRIC_WORDS);
+  /** Parameters, buffers and counters by state-dict name. */
+  private readonly state: ModelState;
+  private readonly plans: EvalPlans;
+  /** Zeroed metrics words of every replica, made on the first evaluate(). */
+  private noMetrics: Float32Array | undefined;
   private readonly rowsWord = new Float32Array(1);
+  /** Per-sample output shape of every module name (see moduleOutputs), for predict's `outputs`. */
+  private readonly moduleShapes: ReadonlyMap<string, readonly number[]>;
 
   constructor(
     readonly runtime: GpuRuntime,
@@ -70,8 +72,10 @@ export class CompiledModel {
     /** compile() made the runtime, so destroy() destroys it too. */
     private readonly ownsRuntime: boolean,
   ) {
-    this.entries = stateEntries(graph, layout);
-    for (const e of this.entries) if (e.source.kind === 'counter') this.counters.set(e.name, 0n);
+    this.state = new ModelState(runtime, shared, layout, graph, spec.replicas ?? 1);
+    const planSpec = { model, inputShape: spec.inputShape, loss: spec.loss, layout, replicas: spec.replicas };
+    this.plans = new EvalPlans(runtime, shared, planSpec, spec.evalBatchSize);
+    this.moduleShapes = new Map([...moduleOutputs(graph)].map(([name, id]) => [name, graph.shape(id).slice(1)]));
     void runtime.gpu.lost.then((error) => {
       if (!this.destroyed) spec.onDeviceLost?.(error);
     });
@@ -87,6 +91,11 @@ export class CompiledModel {
     return targetsPerRow(this.spec.loss, this.outputs);
   }
 
+  /** Independent copies of the model (compile's `replicas`); 1 for an ordinary model. */
+  get replicas(): number {
+    return this.spec.replicas ?? 1;
+  }
+
   /** Parameter names and shapes in arena order. */
   get parameterShapes(): { name: string; shape: readonly number[] }[] {
     return this.layout.entries.map(({ name, shape }) => ({ name, shape }));
@@ -100,7 +109,7 @@ export class CompiledModel {
 
   /** Every BatchNorm counts one more train-mode forward pass. */
   protected countTrainForward(): void {
-    for (const [name, n] of this.counters) this.counters.set(name, n + 1n);
+    this.state.countTrainForward();
   }
 
   /** Types, sizes and (for class labels) the label range of a batch, before it is written. */
@@ -129,30 +138,12 @@ export class CompiledModel {
     this.checkUsable('prepareEvaluation');
     if (mode !== 'train' && mode !== 'eval') throw new ConfigError(`prepareEvaluation: mode must be 'train' or 'eval', got ${show(mode)}`);
     integer('prepareEvaluation: rows', rows, 1, this.spec.evalBatchSize); // predict/evaluate never run more rows
-    await this.evalRun(rows, mode);
-  }
-
-  /**
-   * The plan for a batch of `rows` rows. Train mode uses batch statistics, so its plan has
-   * exactly `rows` rows (as torch computes them); eval mode pads up to a bucket.
-   */
-  private evalRun(rows: number, mode = this.mode): Promise<EvalRun> {
-    const padded = mode === 'eval';
-    const batch = padded ? evalBuckets(this.spec.evalBatchSize).find((b) => b >= rows)! : rows;
-    const key = `${mode}:${batch}`;
-    let run = this.evalRuns.get(key);
-    if (!run) {
-      const planSpec = { model: this.model, inputShape: this.spec.inputShape, loss: this.spec.loss, layout: this.layout };
-      const { schedule, output } = evalSchedule(planSpec, batch, mode, this.runtime.subgroupSize);
-      run = materialize(this.runtime, schedule, this.shared, `eval ${batch}`).then((materialized) => ({ materialized, output, batch, padded }));
-      this.evalRuns.set(key, run);
-    }
-    return run;
+    await this.plans.get(rows, mode);
   }
 
   /** Writes `rows` samples from `start` into a plan's input and submits its forward pass. */
-  private async forward(x: Float32Array, start: number, rows: number): Promise<EvalRun> {
-    const run = await this.evalRun(rows);
+  private async forward(x: Float32Array, start: number, rows: number, keep?: readonly string[]): Promise<EvalRun> {
+    const run = await this.plans.get(rows, this.mode, keep);
     const size = this.sampleSize;
     this.runtime.write(run.materialized.buffers.get(KEYS.input)!, x.subarray(start * size, (start + rows) * size));
     if (this.mode === 'train') this.countTrainForward();
@@ -175,30 +166,51 @@ export class CompiledModel {
       const run = await this.forward(data.x, start, rows);
       const buffers = run.materialized.buffers;
       const metrics = buffers.get(KEYS.metrics)!;
-      if (!used.has(run)) this.runtime.write(metrics, this.noMetrics);
+      if (!used.has(run)) this.runtime.write(metrics, (this.noMetrics ??= new Float32Array(metricsFloats(this.replicas))));
       used.add(run);
-      if (run.padded) this.runtime.write(metrics, this.rowsWord.fill(rows), METRIC_ROWS * 4);
+      // Each replica's head counts the real rows of its own metrics slice.
+      if (run.padded) for (let r = 0; r < this.replicas; r++) this.runtime.write(metrics, this.rowsWord.fill(rows), (r * 64 + METRIC_ROWS) * 4);
       this.runtime.write(buffers.get(KEYS.targets)!, data.y.subarray(start * perTarget, (start + rows) * perTarget));
       this.runtime.submit(run.materialized.launches, 'evaluate');
     }
-    let lossSum = 0;
-    let correct = 0;
+    const count = this.replicas;
+    const lossSum = new Float64Array(count);
+    const correct = new Float64Array(count);
     for (const run of used) {
-      const values = await this.runtime.readFloat32(run.materialized.buffers.get(KEYS.metrics)!, METRIC_WORDS);
-      // Loss terms are divided by the plan's batch (not for 'sse'): this gives the sum of per-sample losses.
-      lossSum += values[METRIC_LOSS]! * lossRowsFactor(this.spec.loss, run.batch);
-      correct += values[METRIC_CORRECT]!;
+      const values = await this.runtime.readFloat32(run.materialized.buffers.get(KEYS.metrics)!, metricsFloats(count));
+      for (let r = 0; r < count; r++) {
+        // Loss terms are divided by the plan's batch (not for 'sse'): this gives the sum of per-sample losses.
+        lossSum[r]! += values[r * 64 + METRIC_LOSS]! * lossRowsFactor(this.spec.loss, run.batch);
+        correct[r]! += values[r * 64 + METRIC_CORRECT]!;
+      }
     }
-    return {
-      loss: lossSum / data.count,
-      accuracy: usesLabels(this.spec.loss) ? correct / data.count : NaN,
+    const replicas = Array.from(lossSum, (sum, r) => ({
+      loss: sum / data.count,
+      accuracy: usesLabels(this.spec.loss) ? correct[r]! / data.count : NaN,
       samples: data.count,
-    };
+    }));
+    if (count === 1) return replicas[0]!;
+    const mean = (f: (e: Evaluation) => number) => replicas.reduce((a, e) => a + f(e), 0) / count;
+    return { loss: mean((e) => e.loss), accuracy: mean((e) => e.accuracy), samples: data.count, replicas };
   }
 
-  /** The model's outputs (logits for classifiers) for `count` samples; one readback per batch. */
-  async predict(x: Float32Array, count?: number): Promise<Float32Array> {
+  /**
+   * The model's outputs (logits for classifiers) for `count` samples (default: all of x); one
+   * readback per batch of evalBatchSize. A model with K replicas returns every replica's
+   * outputs for the same samples, replica-major: [K, count, outputs].
+   */
+  async predict(x: Float32Array, count?: number): Promise<Float32Array>;
+  /**
+   * The model output and the outputs of the modules named in `options.outputs` (state-dict
+   * prefixes: "1", "features.2"; see PredictOptions), each [count, ...shape], in the current
+   * mode. One readback per named module and batch. Each list of names gets its own plans,
+   * compiled on first use, cached and released by destroy().
+   */
+  async predict(x: Float32Array, options: PredictOptions): Promise<PredictOutputs>;
+  async predict(x: Float32Array, arg?: number | PredictOptions): Promise<Float32Array | PredictOutputs> {
     this.checkUsable('predict');
+    const options = typeof arg === 'object' ? checkPredictOptions(arg, this.moduleShapes) : undefined;
+    let count = options ? options.count : (arg as number | undefined); // a number is checked below
     if (!(x instanceof Float32Array)) throw new ConfigError(`predict: input must be a Float32Array, got ${show(x)}`);
     const size = this.sampleSize;
     if (count === undefined) {
@@ -209,15 +221,28 @@ export class CompiledModel {
     }
     integer('predict: count', count, 1);
     if (x.length < count * size) throw new ShapeError(`predict: input has ${x.length} values, fewer than ${count}×${showShape(this.spec.inputShape)}`);
+    const names = options?.outputs ?? [];
+    const layers = new Map<string, LayerOutput>();
+    for (const name of names) {
+      const shape = this.moduleShapes.get(name)!;
+      layers.set(name, { shape: [count, ...shape], data: new Float32Array(count * sizeOf(shape)) });
+    }
     const chunk = Math.min(this.spec.evalBatchSize, count);
-    const out = new Float32Array(count * this.outputs);
+    const out = new Float32Array(this.replicas * count * this.outputs);
     for (let start = 0; start < count; start += chunk) {
       const rows = Math.min(chunk, count - start);
-      const run = await this.forward(x, start, rows);
+      const run = await this.forward(x, start, rows, names);
       this.runtime.submit(run.materialized.launches, 'predict');
-      out.set(await this.runtime.readFloat32(run.materialized.buffers.get(run.output)!, rows * this.outputs), start * this.outputs);
+      for (const [r, key] of run.outputs.entries()) {
+        out.set(await this.runtime.readFloat32(run.materialized.buffers.get(key)!, rows * this.outputs), (r * count + start) * this.outputs);
+      }
+      for (const [k, name] of names.entries()) {
+        const layer = layers.get(name)!;
+        const perSample = layer.data.length / count;
+        layer.data.set(await this.runtime.readFloat32(run.materialized.buffers.get(run.kept[k]!)!, rows * perSample), start * perSample);
+      }
     }
-    return out;
+    return options ? { output: out, layers } : out;
   }
 
   /** Parameters by PyTorch state-dict name (e.g. "0.weight" [out, in]); one readback. */
@@ -229,43 +254,27 @@ export class CompiledModel {
   /**
    * Every tensor torch's model.state_dict() holds, with its names, shapes and order:
    * parameters, and buffers (BatchNorm running_mean, running_var, num_batches_tracked as
-   * int64). One readback per GPU buffer.
+   * int64). One readback per GPU buffer. A model with replicas names each one's entries
+   * under its index ("3.0.weight", as a torch.nn.ModuleList); `{replica: r}` gives replica r
+   * alone, with the names of an ordinary model.
    */
-  async stateDict(): Promise<StateDict> {
+  async stateDict(options: { replica?: number } = {}): Promise<StateDict> {
     this.checkUsable('stateDict');
-    const arena = await this.runtime.readFloat32(this.shared.params, this.layout.size);
-    const dict: StateDict = new Map();
-    for (const e of this.entries) {
-      const length = sizeOf(e.shape);
-      let data: Float32Array | BigInt64Array;
-      if (e.source.kind === 'param') data = arena.slice(e.source.offset, e.source.offset + length);
-      else if (e.source.kind === 'buffer') data = await this.runtime.readFloat32(this.shared.byKey.get(e.name)!, length);
-      else data = BigInt64Array.of(this.counters.get(e.name)!);
-      dict.set(e.name, { shape: [...e.shape], data });
-    }
-    return dict;
+    return this.state.read(options);
   }
 
   /**
    * Loads a state dict as torch's load_state_dict: with `strict` (default) missing and
    * unexpected keys are errors; shape and dtype mismatches always are; every problem is in one
    * StateDictError, thrown before anything is written. Returns the keys strict mode would
-   * have rejected.
+   * have rejected. `{replica: r}` loads an ordinary model's state into replica r.
    */
-  async loadStateDict(dict: StateDictLike, options: { strict?: boolean } = {}): Promise<{ missing: string[]; unexpected: string[] }> {
+  async loadStateDict(dict: StateDictLike, options: { strict?: boolean; replica?: number } = {}): Promise<{ missing: string[]; unexpected: string[] }> {
     this.checkUsable('loadStateDict');
     if (options.strict !== undefined) boolean('loadStateDict: strict', options.strict);
-    const { load, missing, unexpected } = matchStateDict(this.entries, dict, { strict: options.strict ?? true, what: 'loadStateDict' });
-    for (const [entry, tensor] of load) this.write(entry, tensor);
+    const result = this.state.load(dict, { strict: options.strict ?? true, replica: options.replica });
     await this.runtime.sync();
-    return { missing, unexpected };
-  }
-
-  private write(entry: StateEntry, tensor: StateTensor): void {
-    const source = entry.source;
-    if (source.kind === 'counter') this.counters.set(entry.name, counterValue(tensor));
-    else if (source.kind === 'param') this.runtime.write(this.shared.params, tensor.data as Float32Array, source.offset * 4);
-    else this.runtime.write(this.shared.byKey.get(entry.name)!, tensor.data as Float32Array);
+    return result;
   }
 
   /** Pipeline keys a subclass's own plans acquired (released by destroy()). */
@@ -286,7 +295,7 @@ export class CompiledModel {
     if (this.destroyed) return;
     if (!this.runtime.lost) await this.sync().catch(() => undefined); // free even after a GPU error
     this.destroyed = true;
-    const evalRuns = await Promise.all(this.evalRuns.values());
+    const evalRuns = await this.plans.all();
     const buffers = new Set<GPUBuffer>([
       this.shared.params,
       ...(this.shared.grads ? [this.shared.grads] : []),

@@ -51,7 +51,7 @@ export async function compileInference(model: Module, options: InferenceOptions)
       checkArenaLimits(runtime, layout, 'compileInference');
       checkEvalLimits(runtime, { model, inputShape: options.inputShape, loss, layout }, evalBatchSize);
       const params = runtime.createBuffer(layout.size * 4, KEYS.params);
-      runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
+      runtime.write(params, initialArena(layout, graph.params, [options.seed ?? 0]));
       const shared: SharedBuffers = { params, byKey: new Map() };
       createModelBuffers(runtime, graph, shared);
       const spec = { inputShape: options.inputShape, loss, evalBatchSize, onDeviceLost: options.onDeviceLost };

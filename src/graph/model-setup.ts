@@ -6,8 +6,10 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Module } from '../nn/module';
 import { show } from '../validate';
 import type { ArenaLayout } from './arena';
-import { buildSchedule } from './build';
-import { GraphBuilder, ShapeError, showShape, sizeOf } from './ir';
+import { buildSchedule, type GraphEnds } from './build';
+import { GraphBuilder, ShapeError, showShape, sizeOf, type TensorId } from './ir';
+import { moduleOutputs } from './layer-outputs';
+import { replicaPath } from './replicas';
 import type { LossConfig } from './loss';
 import type { SharedBuffers } from './schedule';
 
@@ -31,14 +33,25 @@ export function checkArenaLimits(runtime: GpuRuntime, layout: ArenaLayout, what:
   }
 }
 
-export function buildGraph(model: Module, batch: number, inputShape: readonly number[]) {
+/**
+ * The graph of `replicas` copies of the model for batches of `batch` rows (each replica's
+ * parameters under its module path, see replicaPath). Training gives each replica its own
+ * input tensor; evaluation (`sharedInput`) feeds one batch to every replica.
+ */
+export function buildGraph(model: Module, batch: number, inputShape: readonly number[], replicas = 1, sharedInput = false) {
   const graph = new GraphBuilder();
-  const input = graph.tensor([batch, ...inputShape], 'input', 'input');
-  const output = model.build(graph, input, '');
+  const ends: GraphEnds[] = [];
+  let shared: TensorId | undefined;
+  for (let r = 0; r < replicas; r++) {
+    const input = sharedInput && shared !== undefined ? shared : graph.tensor([batch, ...inputShape], 'input', 'input');
+    shared = input;
+    const output = model.build(graph, input, replicaPath(replicas, r));
+    ends.push({ input, output, opsEnd: graph.ops.length });
+  }
   if (graph.params.length === 0) throw new ShapeError('compile: the model has no trainable parameters');
-  const outShape = graph.shape(output);
+  const outShape = graph.shape(ends[0]!.output);
   if (outShape.length !== 2) throw new ShapeError(`compile: the model output must be [N, C], got ${showShape(outShape)}`);
-  return { graph, ends: { input, output }, outputs: outShape[1]! };
+  return { graph, ends, outputs: outShape[1]! };
 }
 
 /** What an evaluation plan is built from. */
@@ -47,15 +60,20 @@ export interface EvalPlanSpec {
   inputShape: readonly number[];
   loss: LossConfig;
   layout: ArenaLayout;
+  /** Copies of the model in the plan (compile's replicas); default 1. */
+  replicas?: number;
 }
 
 /**
  * The forward schedule of `batch` rows for predict()/evaluate(): batch statistics in 'train'
- * mode, running statistics and a padded batch (see HeadKeys.padded) in 'eval' mode.
+ * mode, running statistics and a padded batch (see HeadKeys.padded) in 'eval' mode. The
+ * outputs of the modules named in `keep` (names checked by the caller, see moduleOutputs)
+ * are kept to be read back.
  */
-export function evalSchedule(spec: EvalPlanSpec, batch: number, mode: 'train' | 'eval', subgroupSize: number | undefined) {
-  const { graph, ends } = buildGraph(spec.model, batch, spec.inputShape);
-  return buildSchedule(graph, ends, { mode, loss: spec.loss, layout: spec.layout, subgroupSize, padded: mode === 'eval' });
+export function evalSchedule(spec: EvalPlanSpec, batch: number, mode: 'train' | 'eval', subgroupSize: number | undefined, keep: readonly string[] = []) {
+  const { graph, ends } = buildGraph(spec.model, batch, spec.inputShape, spec.replicas, true);
+  const named = moduleOutputs(graph);
+  return buildSchedule(graph, ends, { mode, loss: spec.loss, layout: spec.layout, subgroupSize, padded: mode === 'eval', keep: keep.map((name) => named.get(name)!) });
 }
 
 /**

@@ -8,6 +8,7 @@ import { LOSSES } from '../kernels/losses';
 import { boolean, F32_MAX, fail, finiteNumber, integer, knownKeys, optionsObject, shape } from '../validate';
 import { checkAugment, type AugmentOptions } from './augment';
 import type { LossConfig } from './loss';
+import type { ReplicaSpec } from './replicas';
 
 const LOSS_KINDS = ['crossEntropy', 'nll', 'gaussianNll', ...Object.keys(LOSSES)];
 /** Options each loss takes besides `kind`. */
@@ -48,6 +49,13 @@ export interface CompileOptions {
    * evaluate() or predict()), seeded by `seed` and the step: see {@link AugmentOptions}.
    */
   augment?: AugmentOptions;
+  /**
+   * Train K independent copies of the model in the same plans: a count, or one
+   * {seed?, lr?, weightDecay?} per replica (see {@link ReplicaOptions}). step() then takes K
+   * batches one after another, metrics and evaluate() report per replica, stateDict({replica})
+   * reads one replica as an ordinary model. Not yet with `augment`.
+   */
+  replicas?: ReplicaSpec;
 }
 
 /** A loss given as its name or as {kind, ...}; checked and normalized. */
@@ -74,7 +82,7 @@ function checkRuntime(what: string, runtime: unknown): void {
 
 const COMPILE_KEYS = [
   'inputShape', 'loss', 'optimizer', 'batchSize', 'lrSchedule', 'clipGradNorm', 'totalSteps', 'seed', 'metricsEvery', 'evalBatchSize', 'runtime',
-  'onDeviceLost', 'augment',
+  'onDeviceLost', 'augment', 'replicas',
 ];
 
 /** Everything compile() can check without the model; the optimizer is checked by resolveOptimizer. */

@@ -15,7 +15,12 @@ export type Storage =
   /** Shared by every schedule of a model and kept (running statistics, RNG uniform). */
   | { kind: 'shared'; usage?: 'uniform'; init?: Float32Array | Uint32Array }
   /** A view into the parameter or gradient arena at a float offset. */
-  | { kind: 'view'; arena: 'params' | 'grads'; offset: number };
+  | { kind: 'view'; arena: 'params' | 'grads'; offset: number }
+  /**
+   * A view into a 'local' buffer of the same schedule at a float offset (a multiple of 64:
+   * 256-byte binding alignment): one replica's slice of the input, targets or metrics.
+   */
+  | { kind: 'part'; of: string; offset: number };
 
 export interface BufferSpec {
   readonly bytes: number;
@@ -55,7 +60,7 @@ export class Schedule {
    */
   checkLimits(limits: GPUSupportedLimits, label: string): void {
     for (const [key, { bytes, storage, what }] of this.specs) {
-      if (storage.kind === 'view') continue; // the arenas are checked where they are made
+      if (storage.kind === 'view' || storage.kind === 'part') continue; // checked with their whole
       const uniform = 'usage' in storage && storage.usage === 'uniform';
       const [limit, name] = uniform
         ? [limits.maxUniformBufferBindingSize, 'maxUniformBufferBindingSize']
@@ -66,6 +71,17 @@ export class Schedule {
         );
       }
     }
+  }
+
+  /**
+   * Gives a planned buffer a GPU buffer of its own, so its value outlives the schedule's later
+   * calls and can be read back after a run (predict's intermediate outputs).
+   */
+  keep(key: string): string {
+    const spec = this.specs.get(key);
+    if (!spec) throw new Error(`schedule: keep of undeclared ${key}`);
+    if (spec.storage.kind === 'planned') this.specs.set(key, { ...spec, storage: { kind: 'local' } });
+    return key;
   }
 
   call(program: ComputeProgram, keys: readonly string[]): void {
@@ -111,6 +127,8 @@ export async function materialize(runtime: GpuRuntime, schedule: Schedule, share
   for (const [key, { bytes, storage }] of schedule.specs) {
     let resource: BufferResource;
     switch (storage.kind) {
+      case 'part':
+        continue; // after the buffers they view
       case 'planned': {
         const slot = plan.slotOf.get(key);
         if (slot === undefined) continue; // declared but never used
@@ -147,6 +165,12 @@ export async function materialize(runtime: GpuRuntime, schedule: Schedule, share
     }
     resources.set(key, resource);
     buffers.set(key, 'buffer' in resource ? resource.buffer : resource);
+  }
+  for (const [key, { bytes, storage }] of schedule.specs) {
+    if (storage.kind !== 'part') continue;
+    const whole = buffers.get(storage.of)!;
+    resources.set(key, { buffer: whole, offset: storage.offset * 4, size: alignedSize(bytes) });
+    buffers.set(key, whole);
   }
 
   const pipelines = await Promise.all(schedule.calls.map((call) => runtime.acquirePipeline(call.program)));

@@ -18,16 +18,18 @@ export interface TrainPlanSpec {
   clipGradNorm?: number;
   /** Augmentation of every training batch (tail batches too). */
   augment?: ResolvedAugment;
+  /** Copies of the model trained side by side (compile's replicas); default 1. */
+  replicas?: number;
 }
 
 /**
- * A training-step schedule of `batch` rows. Every schedule of a model names the same shared
+ * A training-step schedule of `batch` rows (per replica). Every schedule of a model names the same shared
  * buffers (parameters, gradients, optimizer state and uniform, running statistics, dropout
  * rng), so schedules of different batch sizes materialized against one SharedBuffers train
  * the same weights; each keeps its own input, targets and metrics.
  */
 export function trainSchedule(spec: TrainPlanSpec, batch: number, subgroupSize: number | undefined): Schedule {
-  const { graph, ends } = buildGraph(spec.model, batch, spec.inputShape);
+  const { graph, ends } = buildGraph(spec.model, batch, spec.inputShape, spec.replicas);
   const { layout, optimizer } = spec;
   return buildSchedule(graph, ends, {
     mode: 'train',

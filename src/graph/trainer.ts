@@ -13,9 +13,10 @@ import { CompiledModel, type ModelSpec } from './compiled-model';
 import { buildGraph, checkArenaLimits, checkEvalLimits, checkModel, createModelBuffers } from './model-setup';
 import { checkCompileOptions, type CompileOptions } from './options';
 import { StepUniforms } from './step-uniforms';
+import { metricsFloats, resolveReplicas, withReplicaSettings, writeReplicas } from './replicas';
 import type { GraphBuilder } from './ir';
 import { METRIC_CORRECT, METRIC_LOSS, METRIC_NONFINITE_STEP, METRIC_WORDS, normalizeLoss, usesLabels } from './loss';
-import { MetricsRing, nonFiniteStep, type TrainingMetrics } from './metrics';
+import { metricsOf, MetricsRing, nonFiniteStep, type TrainingMetrics } from './metrics';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
 import { fit, type FitData, type FitOptions, type History } from './fit';
 import { trainSchedule, type TrainPlanSpec } from './train-schedule';
@@ -41,10 +42,15 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
   const config = resolveOptimizer(options.optimizer);
   const { batchSize } = options;
   const evalBatchSize = options.evalBatchSize ?? 1000;
-  const { graph, outputs } = buildGraph(model, batchSize, options.inputShape);
-  const layout = layoutArena(graph.params, config); // param groups checked here, before any GPU work
+  const replicas = resolveReplicas(options.replicas, options.seed ?? 0, config);
+  if (replicas.length > 1 && options.augment) throw new ConfigError('compile: augment is not supported with replicas yet (compile each replica on its own to augment)');
+  const { graph, outputs } = buildGraph(model, batchSize, options.inputShape, replicas.length);
+  // Param groups are checked here, before any GPU work; then each replica's lr and weight decay join them.
+  const layout = withReplicaSettings(layoutArena(graph.params, config, replicas.length), replicas, config);
   const augment = options.augment && checkAugment('compile: augment', options.augment, options.inputShape, loss);
-  const plan: TrainPlanSpec = { model, inputShape: options.inputShape, loss, layout, optimizer: config, clipGradNorm: options.clipGradNorm, augment };
+  const plan: TrainPlanSpec = {
+    model, inputShape: options.inputShape, loss, layout, optimizer: config, clipGradNorm: options.clipGradNorm, augment, replicas: replicas.length,
+  };
   // Built once without a device, so that every error is thrown before any GPU work; then
   // again for the device's kernels when it has subgroups.
   let schedule = trainSchedule(plan, batchSize, undefined);
@@ -55,16 +61,16 @@ export async function compile(model: Module, options: CompileOptions): Promise<T
     return await runtime.cleanupOnError(async () => {
       runtime.checkAlive();
       checkArenaLimits(runtime, layout, 'compile');
-      checkEvalLimits(runtime, { model, inputShape: options.inputShape, loss, layout }, evalBatchSize);
+      checkEvalLimits(runtime, { model, inputShape: options.inputShape, loss, layout, replicas: replicas.length }, evalBatchSize);
       if (runtime.subgroupSize !== undefined) schedule = trainSchedule(plan, batchSize, runtime.subgroupSize);
       schedule.checkLimits(runtime.device.limits, 'compile');
       const params = runtime.createBuffer(layout.size * 4, KEYS.params);
-      runtime.write(params, initialArena(layout, graph.params, options.seed ?? 0));
+      runtime.write(params, initialArena(layout, graph.params, replicas.map((r) => r.seed)));
       const grads = runtime.createBuffer(layout.size * 4, KEYS.grads);
       const shared: SharedBuffers = { params, grads, byKey: new Map() };
       createModelBuffers(runtime, graph, shared);
       const train = await materialize(runtime, schedule, shared, 'train');
-      const spec = { inputShape: options.inputShape, loss, evalBatchSize, onDeviceLost: options.onDeviceLost };
+      const spec = { inputShape: options.inputShape, loss, evalBatchSize, onDeviceLost: options.onDeviceLost, replicas: replicas.length };
       const trainer = new Trainer(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime, { ...options, optimizer: config }, train, plan);
       await trainer.prepareEvaluation('eval', evalBatchSize);
       await runtime.sync();
@@ -81,7 +87,7 @@ export class Trainer extends CompiledModel {
   private steps = 0;
   private seed: number;
   private readonly uniforms: StepUniforms;
-  private readonly zeros = new Float32Array(METRIC_WORDS);
+  private readonly zeros: Float32Array;
   private readonly ring: MetricsRing;
   /** Counter totals over steps 2..n (the first step may warm caches). */
   private readonly steady = { dispatches: 0, submits: 0, readbacks: 0, bufferAllocations: 0, pipelinesCreated: 0 };
@@ -107,7 +113,8 @@ export class Trainer extends CompiledModel {
   ) {
     super(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime);
     this.seed = options.seed ?? 0;
-    this.ring = new MetricsRing(runtime, trainRun.buffers.get(KEYS.metrics)!, 3);
+    this.zeros = new Float32Array(metricsFloats(this.replicas));
+    this.ring = new MetricsRing(runtime, trainRun.buffers.get(KEYS.metrics)!, 3, this.replicas);
     this.uniforms = new StepUniforms(runtime, shared, { ...options, augment: plan.augment });
   }
 
@@ -154,9 +161,10 @@ export class Trainer extends CompiledModel {
    */
   step(x: Float32Array, y: Uint32Array | Float32Array): void {
     this.checkUsable('step');
-    const rows = x instanceof Float32Array ? x.length / this.sampleSize : this.batchSize;
+    const count = this.replicas;
+    const rows = x instanceof Float32Array ? x.length / (this.sampleSize * count) : this.batchSize;
     const run = rows === this.batchSize ? this.trainRun : this.tailRuns.get(rows);
-    this.checkBatch(x, y, run ? rows : this.batchSize, 'step');
+    this.checkBatch(x, y, (run ? rows : this.batchSize) * count, count === 1 ? 'step' : `step (${count} replicas' batches, one after another)`);
     this.stepWith(run!, x, y, rows);
   }
 
@@ -184,6 +192,9 @@ export class Trainer extends CompiledModel {
   /** Trains for whole epochs with validation, callbacks, early stopping and abort (see fit.ts). */
   async fit(data: FitData, options: FitOptions): Promise<History> {
     this.checkUsable('fit');
+    if (this.replicas > 1) {
+      throw new ConfigError(`fit: this trainer has ${this.replicas} replicas, each with its own data: train it with bagging(), crossValidate(), randomSearch() or trainReplicas()`);
+    }
     return fit(this, data, options);
   }
 
@@ -194,8 +205,8 @@ export class Trainer extends CompiledModel {
     this.uniforms.prepare(this.steps);
     this.steps++;
     this.countTrainForward();
-    runtime.write(run.buffers.get(KEYS.input)!, x);
-    runtime.write(run.buffers.get(KEYS.targets)!, y);
+    writeReplicas(runtime, run.buffers.get(KEYS.input)!, x, this.replicas);
+    writeReplicas(runtime, run.buffers.get(KEYS.targets)!, y, this.replicas);
     this.uniforms.write(this.seed, this.steps);
     this.stepsSinceReset++;
     this.samplesSinceReset += rows;
@@ -239,21 +250,18 @@ export class Trainer extends CompiledModel {
   /** Waits for the GPU and returns exact metrics of the current window (one readback). */
   async flushMetrics(): Promise<TrainingMetrics> {
     this.checkUsable('flushMetrics');
-    const values = await this.runtime.readFloat32(this.trainRun.buffers.get(KEYS.metrics)!, METRIC_WORDS);
+    const words = metricsFloats(this.replicas);
+    const values = await this.runtime.readFloat32(this.trainRun.buffers.get(KEYS.metrics)!, words);
     for (const run of this.tailRuns.values()) {
-      const tail = await this.runtime.readFloat32(run.buffers.get(KEYS.metrics)!, METRIC_WORDS);
-      values[METRIC_LOSS] = values[METRIC_LOSS]! + tail[METRIC_LOSS]!;
-      values[METRIC_CORRECT] = values[METRIC_CORRECT]! + tail[METRIC_CORRECT]!;
+      const tail = await this.runtime.readFloat32(run.buffers.get(KEYS.metrics)!, words);
+      for (let base = 0; base < words; base += 64) {
+        values[base + METRIC_LOSS] = values[base + METRIC_LOSS]! + tail[base + METRIC_LOSS]!;
+        values[base + METRIC_CORRECT] = values[base + METRIC_CORRECT]! + tail[base + METRIC_CORRECT]!;
+      }
       if (nonFiniteStep(values) === null) values.set(tail.subarray(METRIC_NONFINITE_STEP, METRIC_NONFINITE_STEP + 1), METRIC_NONFINITE_STEP);
     }
-    const labels = usesLabels(this.spec.loss);
-    return {
-      loss: values[METRIC_LOSS]! / this.stepsSinceReset,
-      accuracy: labels ? values[METRIC_CORRECT]! / this.samplesSinceReset : NaN,
-      steps: this.stepsSinceReset,
-      samples: this.samplesSinceReset,
-      nonFiniteStep: nonFiniteStep(values),
-    };
+    const at = { steps: this.stepsSinceReset, samples: this.samplesSinceReset };
+    return metricsOf(values, this.replicas, at, usesLabels(this.spec.loss));
   }
 
   /** Gradients of the last step, by parameter name; one readback. */

@@ -7,6 +7,7 @@ export * from './dropout';
 export * from './elementwise';
 export * from './losses';
 export * from './matmul';
+export * from './matmul-choice';
 export * from './norm';
 export * from './optim';
 export * from './pool';

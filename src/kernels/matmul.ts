@@ -1,33 +1,22 @@
 // Kernel descriptor for the matmul family, batched C = act(op(A)·op(B) + bias): a
-// register-tiled kernel (shaders/matmul.wgsl) for every device, and a subgroup-broadcast
-// kernel (shaders/matmul_subgroup.wgsl) for devices with the `subgroups` feature; both after
+// register-tiled kernel (shaders/matmul.wgsl) for every device, a subgroup-broadcast kernel
+// (shaders/matmul_subgroup.wgsl) for devices with the `subgroups` feature and a
+// workgroup-memory tiled kernel (shaders/matmul_tiled.wgsl); each after
 // shaders/activation.wgsl, an operand file (shaders/matmul_operands.wgsl for stored
 // matrices; shaders/conv.wgsl reads them through im2col) and shaders/matmul_store.wgsl.
+// Which one a compiled model runs is chosen per adapter (src/kernels/matmul-choice.ts).
 import { ConfigError, ResourceLimitError } from '../errors';
 import operands from '../../shaders/matmul_operands.wgsl?raw';
 import registerKernel from '../../shaders/matmul.wgsl?raw';
 import store from '../../shaders/matmul_store.wgsl?raw';
 import subgroupKernel from '../../shaders/matmul_subgroup.wgsl?raw';
+import tiledKernel from '../../shaders/matmul_tiled.wgsl?raw';
 import { MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
 import { ACTIVATION_SOURCE, ACTIVATIONS, DEFAULT_ALPHA, type Activation } from './elementwise';
+import { checkBlockTile, checkTile, DEFAULT_BLOCK_TILE, DEFAULT_MATMUL_TILE, matmulAlternatives, type MatmulBlockTile, type MatmulTile, type MatmulVariant } from './matmul-choice';
 
-/**
- * Per-invocation register tile and workgroup shape. Each invocation computes `rows` × `cols`
- * outputs (4 or 8 each, as 4×4 blocks); a workgroup is `workgroup[0]` × `workgroup[1]`
- * invocations along (columns, rows). The best choice depends on the adapter.
- */
-export interface MatmulTile {
-  rows: 4 | 8;
-  cols: 4 | 8;
-  workgroup: readonly [number, number];
-}
-
-/**
- * 8 × 8 outputs per invocation, 8 × 8 invocations per workgroup: the fastest measured on
- * lavapipe and on SwiftShader (4 × 4 tiles are 30–40% slower on both; workgroup shape
- * matters little).
- */
-export const DEFAULT_MATMUL_TILE: MatmulTile = { rows: 8, cols: 8, workgroup: [8, 8] };
+export { DEFAULT_BLOCK_TILE, DEFAULT_MATMUL_TILE } from './matmul-choice';
+export type { MatmulBlockTile, MatmulTile, MatmulVariant } from './matmul-choice';
 
 /** Shapes and settings of one matmul. */
 export interface MatmulShape {
@@ -46,14 +35,23 @@ export interface MatmulShape {
   activation?: Activation;
   /** LeakyReLU slope or ELU α (torch.nn defaults). */
   alpha?: number;
-  /** Register tile of the kernel without subgroups (ignored when `subgroupSize` is set). */
+  /** Register tile of the register-tiled kernel. */
   tile?: MatmulTile;
+  /** Block tile of the tiled kernel (default DEFAULT_BLOCK_TILE, 64×64). */
+  blockTile?: MatmulBlockTile;
   /**
-   * Selects the subgroup-broadcast kernel for a device with the `subgroups` feature and this
-   * fixed subgroup size (GpuRuntime.subgroupSize). It reads op(A) once per subgroup instead
-   * of once per invocation: 1.8× the register-tiled kernel at 1024³ on lavapipe.
+   * The device's fixed subgroup size (GpuRuntime.subgroupSize), for the subgroup-broadcast
+   * kernel: it reads op(A) once per subgroup instead of once per invocation, 1.8× the
+   * register-tiled kernel at 1024³ on lavapipe.
    */
   subgroupSize?: number;
+  /**
+   * The kernel. Given (or a `tile`), the program is exactly that kernel. Left out, it is the
+   * subgroup kernel when `subgroupSize` is set, else the register-tiled one, and it offers
+   * every variant as an alternative: a compiled model's runtime runs the one chosen for its adapter
+   * and this shape class (GpuRuntime.kernelChoice).
+   */
+  variant?: MatmulVariant;
 }
 
 /** 4-row blocks per subgroup workgroup: 6 (24 rows) was the fastest on lavapipe (16 rows: -3%, 32: -8%). */
@@ -76,13 +74,6 @@ function subgroupRowBlocks(m: number, lanes: number, limit: number): number {
   let best = most;
   for (let rb = Math.ceil(most / 2); rb <= most; rb++) if (computed(rb) < computed(best) || (computed(rb) === computed(best) && rb > best)) best = rb;
   return best;
-}
-
-function checkTile({ rows, cols, workgroup: [wx, wy] }: MatmulTile): void {
-  const ok =
-    (rows === 4 || rows === 8) && (cols === 4 || cols === 8) &&
-    Number.isInteger(wx) && Number.isInteger(wy) && wx >= 1 && wy >= 1 && wx * wy <= 256;
-  if (!ok) throw new ConfigError(`matmul: unsupported tile ${rows}×${cols} with workgroup ${wx}×${wy}`);
 }
 
 /**
@@ -125,7 +116,7 @@ export function matmul(shape: MatmulShape): ComputeProgram {
     throw new ConfigError(`matmul: A is ${fmt(a)} and B is ${fmt(b)} (batch sizes differ)`);
   }
   const batch = Math.max(batchA, batchB, 1);
-  return gemm(
+  const program = gemm(
     {
       m,
       n,
@@ -137,6 +128,8 @@ export function matmul(shape: MatmulShape): ComputeProgram {
       alpha: shape.alpha,
       tile,
       subgroupSize: shape.subgroupSize,
+      variant: shape.variant,
+      blockTile: shape.blockTile,
     },
     {
       family: 'matmul',
@@ -152,8 +145,23 @@ export function matmul(shape: MatmulShape): ComputeProgram {
         VEC_A: Number(transposeA ? m % 4 === 0 : k % 4 === 0),
         VEC_B: Number(transposeB ? k % 4 === 0 : n % 4 === 0),
       },
+      // A stored Aᵀ holds rows of op(A) contiguously, a stored Bᵀ its k's.
+      loadOrder: { aRowsFirst: transposeA, bKFirst: transposeB },
     },
   );
+  // Explicit settings are an explicit kernel.
+  if (shape.variant !== undefined || shape.tile !== undefined) return program;
+  const alternatives = matmulAlternatives({
+    m,
+    n,
+    k,
+    batch,
+    fallback: shape.subgroupSize === undefined ? 'register' : 'subgroup',
+    subgroups: shape.subgroupSize !== undefined,
+    bindingFloats: [a, b, ...(shape.bias ? [[shape.biasRows ? m : n]] : []), [batch, m, n]].map((d) => d.reduce((x, y) => x * y, 1)),
+    make: (spec) => matmul({ ...shape, ...spec.settings }),
+  });
+  return { ...program, alternatives } as ComputeProgram;
 }
 
 /** One GEMM-shaped launch: C [batch, m, n] = act(op(A)·op(B) + bias), whatever the operands. */
@@ -170,6 +178,10 @@ export interface GemmShape {
   alpha: number | undefined;
   tile: MatmulTile;
   subgroupSize: number | undefined;
+  /** Default: 'subgroup' when `subgroupSize` is set, else 'register'. */
+  variant?: MatmulVariant;
+  /** Tiled kernel: its block (default DEFAULT_BLOCK_TILE). */
+  blockTile?: MatmulBlockTile;
   /**
    * Subgroup kernel: at most this many 4-row blocks per workgroup (default 6, the best for
    * stored matrices; up to 8, which suits operands that are costly to read, see conv.ts).
@@ -186,62 +198,89 @@ export interface GemmOperands {
   what: string;
   source: string;
   constants: Record<string, number>;
+  /**
+   * Tiled kernel: whether consecutive rows of op(A), and consecutive k's of op(B), are
+   * contiguous in memory, so that its stage copies walk them first (default: neither).
+   */
+  loadOrder?: { aRowsFirst: boolean; bKFirst: boolean };
 }
 
-const sources = new Map<string, { register: string; subgroup: string }>();
+const sources = new Map<string, Record<MatmulVariant, string>>();
 
-/** The register-tiled and subgroup kernel texts over one operand file (built once per file). */
+/** The kernel texts over one operand file (built once per file). */
 function kernelSources(operandSource: string) {
   let texts = sources.get(operandSource);
   if (!texts) {
     const body = `${ACTIVATION_SOURCE}\n${operandSource}\n${store}`;
-    texts = { register: `${body}\n${registerKernel}`, subgroup: `enable subgroups;\n${body}\n${subgroupKernel}` };
+    texts = {
+      register: `${body}\n${registerKernel}`,
+      subgroup: `enable subgroups;\n${body}\n${subgroupKernel}`,
+      tiled: `${body}\n${tiledKernel}`,
+    };
     sources.set(operandSource, texts);
   }
   return texts;
 }
 
+/** The workgroup grid (x, y) and kernel constants of one variant. */
+function layout(shape: GemmShape, variant: MatmulVariant, operands: GemmOperands) {
+  const { m, n } = shape;
+  if (variant === 'subgroup') {
+    const lanes = shape.subgroupSize!;
+    const rowBlocks = subgroupRowBlocks(m, lanes, shape.maxRowBlocks ?? SUBGROUP_ROW_BLOCKS);
+    return { grid: [Math.ceil(n / (4 * lanes)), Math.ceil(m / (4 * rowBlocks))], kernel: { SG: lanes, RB: rowBlocks } };
+  }
+  const tile = variant === 'tiled' ? (shape.blockTile ?? DEFAULT_BLOCK_TILE) : shape.tile;
+  if (variant === 'tiled') checkBlockTile(operands.family, tile as MatmulBlockTile);
+  else checkTile(tile);
+  const [wx, wy] = tile.workgroup;
+  const kernel: Record<string, number> = { BR: tile.rows / 4, BC: tile.cols / 4, WG_X: wx, WG_Y: wy };
+  if (variant === 'tiled') {
+    kernel.BK = (tile as MatmulBlockTile).depth;
+    kernel.A_ROWS_FIRST = Number(operands.loadOrder?.aRowsFirst ?? false);
+    kernel.B_K_FIRST = Number(operands.loadOrder?.bKFirst ?? false);
+  }
+  return { grid: [Math.ceil(n / (tile.cols * wx)), Math.ceil(m / (tile.rows * wy))], kernel };
+}
+
 /**
  * The program of a GEMM whose operands an operand file reads (shaders/matmul_operands.wgsl
- * or shaders/conv.wgsl): the register-tiled kernel, or the subgroup-broadcast one when
- * `subgroupSize` is set, with their workgroup grid and the store's settings.
+ * or shaders/conv.wgsl): the variant's kernel (by default the subgroup-broadcast one when
+ * `subgroupSize` is set, else the register-tiled one), its workgroup grid and the store's settings.
  */
 export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
-  const { m, n, batch, tile, activation } = shape;
+  const { batch, activation } = shape;
   const lanes = shape.subgroupSize;
   if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1 && lanes <= 256)) {
     throw new ConfigError(`${operands.family}: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
   }
-  if (lanes === undefined) checkTile(tile);
+  const variant = shape.variant ?? (lanes === undefined ? 'register' : 'subgroup');
+  if (!(variant === 'register' || variant === 'subgroup' || variant === 'tiled')) {
+    throw new ConfigError(`${operands.family}: variant must be 'register', 'subgroup' or 'tiled', got ${String(variant)}`);
+  }
+  if (variant === 'subgroup' && lanes === undefined) {
+    throw new ConfigError(`${operands.family}: the subgroup variant needs subgroupSize (GpuRuntime.subgroupSize), got undefined`);
+  }
   const limit = shape.maxRowBlocks ?? SUBGROUP_ROW_BLOCKS;
   if (!(Number.isInteger(limit) && limit >= 1 && limit <= SUBGROUP_ROW_BLOCKS_MAX)) {
     throw new ConfigError(`${operands.family}: maxRowBlocks must be an integer in 1 ..= ${SUBGROUP_ROW_BLOCKS_MAX}, got ${limit}`);
   }
-  const rowBlocks = lanes === undefined ? 0 : subgroupRowBlocks(m, lanes, limit);
-  const [wx, wy] = tile.workgroup;
-  const workgroups: [number, number, number] =
-    lanes === undefined
-      ? [Math.ceil(n / (tile.cols * wx)), Math.ceil(m / (tile.rows * wy)), batch]
-      : [Math.ceil(n / (4 * lanes)), Math.ceil(m / (4 * rowBlocks)), batch];
+  const { grid, kernel } = layout(shape, variant, operands);
+  const workgroups: [number, number, number] = [grid[0]!, grid[1]!, batch];
   if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) {
     // A device limit (maxComputeWorkgroupsPerDimension, WebGPU's default), not a wrong argument.
     throw new ResourceLimitError(
       `${operands.family}: ${operands.what} needs ${workgroups.join('×')} workgroups, over the per-dimension limit of ${MAX_WORKGROUPS_PER_DIM} (use a smaller batch or layer)`,
     );
   }
-  const kernel: Record<string, number> =
-    lanes === undefined
-      ? { BR: tile.rows / 4, BC: tile.cols / 4, WG_X: wx, WG_Y: wy }
-      : { SG: lanes, RB: rowBlocks };
-  const texts = kernelSources(operands.source);
   return {
-    label: `${operands.family}${lanes === undefined ? '' : '.subgroup'}.${operands.variant}${shape.bias ? '.bias' : ''}.${activation}`,
-    shader: lanes === undefined ? texts.register : texts.subgroup,
+    label: `${operands.family}${variant === 'register' ? '' : `.${variant}`}.${operands.variant}${shape.bias ? '.bias' : ''}.${activation}`,
+    shader: kernelSources(operands.source)[variant],
     entryPoint: shape.bias ? 'main_bias' : 'main',
     bindings: shape.bias ? ['read', 'read', 'read', 'write'] : ['read', 'read', 'write'],
     constants: {
-      M: m,
-      N: n,
+      M: shape.m,
+      N: shape.n,
       K: shape.k,
       ...operands.constants,
       ACT: ACTIVATIONS[activation],

@@ -1,11 +1,14 @@
-// End-to-end test of the MNIST demo in real Chromium: builds the demo with Vite, serves the build
-// with `vite preview`, and drives Debian Chromium (WebGPU on SwiftShader) with webdriverio:
-// a quick MLP run must pass 85% test accuracy, a drawn digit must get 10 probabilities, the loss
-// chart and confusion matrix must be drawn. The finished model must survive a page reload
-// (IndexedDB) with the same prediction, download through Save as a safetensors file, and come
-// back through Load; corrupt or mismatched files must show a readable error. Then, on the same
-// page after Reset, a short CNN run with 1-pixel shift augmentation must pass 80% with the same
-// checks. Screenshots go to test-artifacts/.
+// End-to-end test of the demo pages in real Chromium: builds the demo with Vite (into its own
+// folder), serves the build with `vite preview`, and drives Debian Chromium (WebGPU on
+// SwiftShader) with webdriverio at 1280×800 and 390 px wide. The benchmark page runs its quick
+// matmul case against TF.js and jax-js into a table that fits at 1280 px and scrolls at 390 px.
+// The trainer, before training: charts with axes and a placeholder, a status tile that fits each
+// of its labels, the Labs link, and Momentum's learning rate rule. A quick MLP run must pass 85%
+// test accuracy, with the loss tile and chart in step while paused; a drawn digit gets 10
+// probabilities; the finished model survives a page reload (IndexedDB) with the same
+// prediction, downloads through Save as a safetensors file and comes back through Load, while
+// corrupt or mismatched files show a readable error. Then, after Reset, a short run of a small
+// CNN (4 and 8 channels) with 1-pixel shift augmentation must pass 65%. Screenshots go to test-artifacts/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,10 +16,24 @@ import { join } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
 import { remote } from 'webdriverio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATES, statusLabel } from '../../demo/status';
 import { readSafetensors, saveSafetensors } from '../../src/io/safetensors';
 import { CHROMEDRIVER_BINARY, CHROMIUM_BINARY, chromiumArgs } from '../support/chromium';
-
-type Browser = Awaited<ReturnType<typeof remote>>;
+import {
+  atPhoneWidth,
+  chartPixels,
+  drawSeven,
+  expectPrediction,
+  expectResults,
+  overflowingLabels,
+  percent,
+  placeholdersShown,
+  probabilities,
+  screenshots,
+  setField,
+  waitForStatus,
+  type Browser,
+} from './demo-browser';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,14 +46,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-const config = { configFile: 'demo/vite.config.ts', root: 'demo', logLevel: 'warn' } as const;
+/** Chromium's download folder (Save), where the files for Load are written, and the build. */
+const scratch = mkdtempSync(join(tmpdir(), 'shadergrad-demo-'));
+const downloads = join(scratch, 'downloads');
+// Its own build folder: `npm run build` (dist/demo) and this test can run side by side.
+const config = { configFile: 'demo/vite.config.ts', root: 'demo', logLevel: 'warn', build: { outDir: join(scratch, 'build') } } as const;
 let server: PreviewServer | undefined;
 let browser: Browser | undefined;
 let url = '';
-/** Chromium's download folder (Save), and where the files for Load are written. */
-const downloads = mkdtempSync(join(tmpdir(), 'shadergrad-demo-'));
 
 beforeAll(async () => {
+  mkdirSync(downloads);
   await build(config);
   const port = await freePort();
   server = await preview({ ...config, preview: { host: '127.0.0.1', port, strictPort: true, open: false } });
@@ -59,91 +79,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.deleteSession().catch(() => undefined);
   await server?.close();
-  rmSync(downloads, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 });
-
-/** Sets an input's value as a user would (select-all + type), firing input/change events. */
-async function setField(b: Browser, testId: string, value: string): Promise<void> {
-  const el = b.$(`[data-testid="${testId}"]`);
-  if ((await el.getTagName()) === 'select') await el.selectByAttribute('value', value);
-  else await el.setValue(value);
-}
-
-const percent = (text: string) => Number.parseFloat(text.replace('%', ''));
-
-async function waitForStatus(b: Browser, status: string, timeout: number): Promise<void> {
-  const el = b.$('[data-testid="status"]');
-  await b.waitUntil(async () => (await el.getText()) === status, { timeout, interval: 500, timeoutMsg: `status did not become "${status}"` });
-}
-
-/** Draws a 7 on the pad with pointer actions (offsets from the canvas center). */
-async function drawSeven(b: Browser): Promise<void> {
-  const canvas = b.$('[data-testid="draw-canvas"]');
-  await canvas.scrollIntoView();
-  await b
-    .action('pointer', { parameters: { pointerType: 'mouse' } })
-    .move({ origin: canvas, x: -55, y: -70 })
-    .down()
-    .move({ origin: canvas, x: 55, y: -70, duration: 150 })
-    .move({ origin: canvas, x: -5, y: 85, duration: 200 })
-    .up()
-    .perform();
-}
-
-/** The ten class probabilities shown next to the pad, in %; NaN while there is no prediction. */
-async function probabilities(b: Browser): Promise<number[]> {
-  return Promise.all(await b.$$('[data-testid="digit-probability"]').map(async (el) => percent(await el.getText())));
-}
-
-/** Waits for the drawn digit's probabilities; checks there are ten summing to 100%; returns them. */
-async function expectPrediction(b: Browser): Promise<number[]> {
-  await b.waitUntil(async () => (await probabilities(b)).every((p) => Number.isFinite(p)), { timeout: 30_000 });
-  const probs = await probabilities(b);
-  expect(probs).toHaveLength(10);
-  const sum = probs.reduce((a, c) => a + c, 0);
-  expect(sum).toBeGreaterThan(99); // each is rounded to 0.1%
-  expect(sum).toBeLessThan(101);
-  return probs;
-}
-
-/**
- * Pixels of the loss curve's own colour (#2f6fed) on the uPlot canvas: the axes and grid are
- * drawn on the same canvas, so counting any ink would pass on an empty chart.
- */
-async function lossCurvePixels(b: Browser): Promise<number> {
-  return b.execute(() => {
-    const c = document.querySelector<HTMLCanvasElement>('[data-testid="loss-chart"] canvas');
-    if (!c || c.width === 0) return 0;
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const near = Math.abs(data[i]! - 0x2f) + Math.abs(data[i + 1]! - 0x6f) + Math.abs(data[i + 2]! - 0xed) < 60;
-      if (near && data[i + 3]! > 100) n++;
-    }
-    return n;
-  });
-}
-
-/** The confusion matrix is 10×10 counts over the 2,000 evaluated test images; mistakes are shown. */
-async function expectResults(b: Browser): Promise<void> {
-  const cells = await b.$$('[data-testid="confusion-matrix"] td').map((el) => el.getText());
-  expect(cells).toHaveLength(100);
-  expect(cells.reduce((a, c) => a + Number(c), 0)).toBe(2000);
-  expect(await b.$$('[data-testid="misclassified"] canvas').length).toBeGreaterThan(0);
-}
-
-/** Full-page screenshots at 1280×800 and at phone width (390 px), then back to 1280×800. */
-async function screenshots(b: Browser, name: string): Promise<void> {
-  // Without a scrollbar, the full-page capture is laid out at exactly the window's width.
-  await b.execute(() => void (document.documentElement.style.overflow = 'hidden'));
-  await b.pause(300); // the charts follow their containers' width
-  await b.saveScreenshot(`test-artifacts/${name}.png`, { fullPage: true });
-  await b.setWindowSize(390, 844);
-  await b.pause(500);
-  await b.saveScreenshot(`test-artifacts/${name}-phone.png`, { fullPage: true });
-  await b.setWindowSize(1280, 800);
-  await b.execute(() => void (document.documentElement.style.overflow = ''));
-}
 
 /** Reset frees the model (trainer.destroy()) and unlocks the form for the next run. */
 async function resetAndExpectIdle(b: Browser): Promise<void> {
@@ -192,46 +129,128 @@ async function openDemo(b: Browser): Promise<void> {
   expect(await b.$('[data-testid="adapter"]').getText()).toMatch(/\w/);
 }
 
-describe('MNIST demo', () => {
+/** The trainer before any run: what a user sees first, and the optimizer fields' rule. */
+async function expectFreshTrainer(b: Browser): Promise<void> {
+  // Empty charts draw their axes (ink, but none of the curve's colour) under a placeholder.
+  expect(await placeholdersShown(b)).toEqual([true, true]);
+  expect(await b.$('[data-testid="loss-chart"]').getText()).toContain('waiting for the first metrics…');
+  const empty = await chartPixels(b, 'loss-chart');
+  expect(empty.opaque).toBeGreaterThan(500); // axes, ticks, labels and grid
+  expect(empty.curve).toBe(0);
+  expect(await b.$('#loss').getText()).toBe('–');
+
+  // Every status label fits its tile, at both widths.
+  const labels = STATES.map(statusLabel);
+  expect(await overflowingLabels(b, '[data-testid="status"]', labels)).toEqual([]);
+  expect(await atPhoneWidth(b, () => overflowingLabels(b, '[data-testid="status"]', labels))).toEqual([]);
+
+  const labs = b.$('[data-testid="labs-link"]');
+  expect(await labs.getText()).toBe('Labs');
+  expect(await labs.getAttribute('href')).toBe('./labs.html');
+  expect(await b.execute(async (href) => (await fetch(href)).status, await labs.getProperty('href') as string)).toBe(200);
+
+  // Picking Momentum with the learning rate untouched sets its default and says so; a rate the
+  // user typed stays when the optimizer changes again, and the note names the default.
+  const lr = b.$('[data-testid="lr"]');
+  const note = b.$('[data-testid="optimizer-note"]');
+  expect(await note.isDisplayed()).toBe(false);
+  await setField(b, 'optimizer', 'momentum');
+  expect(await lr.getValue()).toBe('0.01');
+  expect(await note.getText()).toBe("lr set to 0.01, Momentum's default");
+  await setField(b, 'lr', '0.002');
+  await setField(b, 'optimizer', 'adam');
+  expect(await lr.getValue()).toBe('0.002');
+  expect(await note.getText()).toBe("lr kept at your 0.002 (Adam's default: 0.001)");
+}
+
+describe('demo pages', () => {
+  it('shows the quick matmul benchmark as a table with the adapters, the peers and the ratios', async () => {
+    const b = browser!;
+    await b.url(`${url}bench.html`);
+    const table = b.$('table[data-testid="bench-results"]');
+    const head = () => table.$$('thead th').map(async (th) => (await th.getText()).split('\n')[0]);
+    const columns = ['benchmark', 'size', 'shadergrad', 'TF.js WebGPU', 'jax-js WebGPU', 'vs TF.js', 'vs jax-js'];
+    expect(await head()).toEqual(columns); // before any run
+
+    await setField(b, 'bench-suite', 'matmul');
+    const began = Date.now();
+    await b.$('[data-testid="bench-quick"]').click();
+    const progress = b.$('[data-testid="bench-progress"]');
+    await b.waitUntil(async () => /^(Done|Failed)/.test(await progress.getText()), { timeout: 120_000, interval: 250, timeoutMsg: 'the benchmark did not finish' });
+    expect(await progress.getText()).toBe('Done: 3 results.');
+    console.log(`demo: quick matmul benchmark with TF.js and jax-js took ${((Date.now() - began) / 1000).toFixed(1)} s`);
+
+    expect(await head()).toEqual(columns);
+    const adapters = await table.$$('thead th small').map((el) => el.getText());
+    expect(adapters).toHaveLength(3);
+    for (const adapter of adapters) expect(adapter).toMatch(/\w/);
+    expect(await table.$$('tbody tr.suite').map((el) => el.getText())).toEqual(['[matmul] GFLOP/s = 2·M·N·K / median time']);
+    const rows = await table.$$('tbody tr:not(.suite)').map((tr) => tr.$$('td').map((td) => td.getText()));
+    expect(rows).toHaveLength(1);
+    const [name, size, ...engines] = rows[0]!;
+    expect([name, size]).toEqual(['matmul NN', '128×128×128']);
+    for (const cell of engines.slice(0, 3)) expect(cell).toMatch(/^[\d.]+ GFLOP\/s\n\([\d.]+ [mµ]s/); // the rate, the times under it
+    for (const cell of engines.slice(3)) expect(cell).toMatch(/^\d+\.\d\d×$/);
+
+    // Readable at 1280 px: nothing scrolls out of view. At 390 px the table scrolls sideways.
+    const widths = () => b.execute(() => {
+      const scroll = document.querySelector<HTMLElement>('[data-testid="bench-scroll"]')!;
+      return { scroll: scroll.scrollWidth, client: scroll.clientWidth, overflow: getComputedStyle(scroll).overflowX };
+    });
+    const wide = await widths();
+    expect(wide.scroll).toBeLessThanOrEqual(wide.client);
+    await screenshots(b, 'bench', false);
+    const narrow = await atPhoneWidth(b, async () => {
+      await b.saveScreenshot('test-artifacts/bench-phone.png');
+      return widths();
+    });
+    expect(narrow.scroll).toBeGreaterThan(narrow.client);
+    expect(narrow.overflow).toBe('auto');
+  }, 180_000);
+
   it('trains an MLP in Chromium, predicts a drawn digit and shows the results', async () => {
     const b = browser!;
     await openDemo(b);
+    await expectFreshTrainer(b);
+    await screenshots(b, 'demo-start');
     const start = b.$('[data-testid="train-start"]');
 
-    await setField(b, 'train-samples', '6400');
+    await setField(b, 'layers', '128');
+    await setField(b, 'train-samples', '3840');
     await setField(b, 'epochs', '2');
     await setField(b, 'batch-size', '128');
-    await setField(b, 'optimizer', 'adam');
-    await setField(b, 'lr', '0.002');
     await start.click();
 
-    // Pause mid-epoch: the page must handle the click while training, and steps must stop.
+    // Pause mid-epoch, once the first loss point is in: the page must handle the click while
+    // training, and steps must stop.
     const step = b.$('#step');
+    const loss = b.$('#loss');
     const stepNumber = async () => Number.parseInt(await step.getText(), 10) || 0;
-    await b.waitUntil(async () => (await stepNumber()) >= 5, { timeout: 60_000, interval: 250 });
+    await b.waitUntil(async () => (await stepNumber()) >= 5 && /^\d+\.\d{4}$/.test(await loss.getText()), { timeout: 60_000, interval: 100 });
     await b.$('[data-testid="train-pause"]').click();
     await waitForStatus(b, 'paused', 10_000);
-    await b.pause(1000); // steps already submitted may still report
+    await b.pause(500); // steps already submitted may still report
     const pausedAt = await stepNumber();
-    await b.pause(2000);
+    await b.pause(1000);
     expect(await stepNumber()).toBe(pausedAt);
     expect(await start.getText()).toBe('Resume');
+    // The loss tile's value is on the chart too (a single point is drawn as a dot).
+    expect((await chartPixels(b, 'loss-chart')).curve).toBeGreaterThan(15);
+    expect(await placeholdersShown(b)).toEqual([false, true]); // no epoch has ended yet
+    await screenshots(b, 'demo-training', false);
     await start.click();
 
     const accuracy = b.$('[data-testid="test-accuracy"]');
-    await b.waitUntil(async () => percent(await accuracy.getText()) > 85, {
-      timeout: 240_000,
-      interval: 1000,
-      timeoutMsg: 'test accuracy did not pass 85%',
-    });
-    await waitForStatus(b, 'done', 120_000);
+    await waitForStatus(b, 'done', 240_000);
     console.log(`demo: test accuracy ${await accuracy.getText()}, ${await b.$('[data-testid="throughput"]').getText()} samples/s`);
+    expect(percent(await accuracy.getText())).toBeGreaterThan(85);
 
     await drawSeven(b);
     const probs = await expectPrediction(b);
     console.log(`demo: drawn 7 → most likely ${probs.indexOf(Math.max(...probs))} (${Math.max(...probs)}%)`);
 
-    expect(await lossCurvePixels(b)).toBeGreaterThan(100);
+    expect((await chartPixels(b, 'loss-chart')).curve).toBeGreaterThan(100);
+    expect(await placeholdersShown(b)).toEqual([false, false]);
     await expectResults(b);
     await screenshots(b, 'demo');
 
@@ -240,7 +259,7 @@ describe('MNIST demo', () => {
     await waitForNote(b, /kept in this browser/);
     const began = Date.now();
     await openDemo(b);
-    await waitForNote(b, /^Restored the last trained model \(784-256-128-10 relu\)/);
+    await waitForNote(b, /^Restored the last trained model \(784-128-10 relu\)/);
     await drawSeven(b);
     expect(await expectPrediction(b)).toEqual(probs);
 
@@ -249,14 +268,14 @@ describe('MNIST demo', () => {
     const file = await downloaded(b, 'shadergrad-mlp.safetensors');
     const { tensors, metadata } = readSafetensors(file);
     expect(metadata.model).toBe('mlp');
-    expect(JSON.parse(metadata.architecture!)).toMatchObject({ arch: 'mlp', hidden: [256, 128], activation: 'relu', batchnorm: false });
+    expect(JSON.parse(metadata.architecture!)).toMatchObject({ arch: 'mlp', hidden: [128], activation: 'relu', batchnorm: false });
     expect([...tensors].map(([name, t]) => `${name} ${t.shape.join('×')}`)).toEqual([
-      '1.weight 256×784', '1.bias 256', '3.weight 128×256', '3.bias 128', '5.weight 10×128', '5.bias 10',
+      '1.weight 128×784', '1.bias 128', '3.weight 10×128', '3.bias 10',
     ]);
 
     // Load opens it again; bad files leave that model in place and say what is wrong.
     await pickFile(b, 'again.safetensors', file);
-    await waitForNote(b, /^Loaded again\.safetensors: 784-256-128-10 relu/);
+    await waitForNote(b, /^Loaded again\.safetensors: 784-128-10 relu/);
     expect(await expectPrediction(b)).toEqual(probs);
     await expectLoadError(b, 'truncated.safetensors', file.subarray(0, 100), /runs past the end|header/);
     const narrow = saveSafetensors(tensors, { model: 'mlp', architecture: JSON.stringify({ ...JSON.parse(metadata.architecture!), hidden: [64] }) });
@@ -269,7 +288,7 @@ describe('MNIST demo', () => {
 
   // Continues on the page the MLP run left after Reset (a new model on the same device, which
   // is what Reset is for); a fresh page if that run did not get there.
-  it('trains the CNN in Chromium with the same live results and drawing pad', async () => {
+  it('trains a CNN in Chromium with the same live results and drawing pad', async () => {
     const b = browser!;
     const start = b.$('[data-testid="train-start"]');
     if ((await b.getUrl()) !== url || !(await start.isEnabled())) await openDemo(b);
@@ -283,11 +302,14 @@ describe('MNIST demo', () => {
     expect(await b.$('[data-testid="conv2"]').getValue()).toBe('32');
     expect(await b.$('[data-testid="batchnorm"]').isSelected()).toBe(true);
 
-    // SwiftShader is slow: one short epoch (40 steps of 64).
-    await setField(b, 'train-samples', '2560');
+    // SwiftShader is slow, and the convolutions and the 2,000-image evaluation take most of the
+    // time: 4 and 8 channels (a sixteenth of the default's second convolution), one epoch of 20
+    // steps of 64.
+    await setField(b, 'conv1', '4');
+    await setField(b, 'conv2', '8');
+    await setField(b, 'train-samples', '1280');
     await setField(b, 'epochs', '1');
     await setField(b, 'batch-size', '64');
-    await setField(b, 'optimizer', 'adam');
     await setField(b, 'lr', '0.002');
     await setField(b, 'aug-shift', '1'); // compile's augment option, on the GPU in every step
     await b.$('[data-testid="draw-clear"]').click(); // the MLP's 7 is still on the pad
@@ -297,20 +319,18 @@ describe('MNIST demo', () => {
     await waitForStatus(b, 'done', 180_000);
     const seconds = (Date.now() - began) / 1000;
     const accuracy = percent(await b.$('[data-testid="test-accuracy"]').getText());
-    console.log(
-      `demo: CNN test accuracy ${accuracy}%, ${await b.$('#step-ms').getText()} ms/step, ${seconds.toFixed(1)} s from Start to done`,
-    );
-    expect(accuracy).toBeGreaterThan(80);
-    expect(await b.$('#test-note').getText()).toContain('CNN 16-32 ch (BN), adam lr 0.002, shift 1');
+    console.log(`demo: CNN test accuracy ${accuracy}%, ${await b.$('#step-ms').getText()} ms/step, ${seconds.toFixed(1)} s from Start to done`);
+    expect(accuracy).toBeGreaterThan(65); // chance is 10%
+    expect(await b.$('#test-note').getText()).toContain('CNN 4-8 ch (BN), adam lr 0.002, shift 1');
 
     expect((await probabilities(b)).every(Number.isNaN)).toBe(true); // a blank pad: no prediction
     await drawSeven(b);
     const probs = await expectPrediction(b);
     console.log(`demo: CNN, drawn 7 → most likely ${probs.indexOf(Math.max(...probs))} (${Math.max(...probs)}%)`);
 
-    expect(await lossCurvePixels(b)).toBeGreaterThan(100);
+    expect((await chartPixels(b, 'loss-chart')).curve).toBeGreaterThan(100);
     await expectResults(b);
-    await screenshots(b, 'demo-cnn');
+    await screenshots(b, 'demo-cnn', false);
     await resetAndExpectIdle(b);
   }, 300_000);
 });

@@ -1,16 +1,19 @@
 // The setup form of demo/index.html as the page has it: its defaults read as settings with
 // augmentation off (no augment option for compile), the augmentation fields read into
 // compile's augment option, a field out of range is refused by name, and locking the form
-// (while a model exists) covers the augmentation fields too.
+// (while a model exists) covers the augmentation fields too; picking another optimizer sets an
+// untouched learning rate to its default and says so, and keeps one the user typed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import page from '../../demo/index.html?raw';
 import type { GpuRuntime } from '../../src/gpu/runtime';
 import { compileOptions, NO_AUGMENT, readSettings, setLocked } from '../../demo/controls';
+import { wireOptimizerDefaults } from '../../demo/optimizer-defaults';
 
 let host: HTMLElement;
 beforeEach(() => {
   host = document.createElement('div');
-  host.append(new DOMParser().parseFromString(page, 'text/html').querySelector('#settings')!);
+  const parsed = new DOMParser().parseFromString(page, 'text/html');
+  host.append(parsed.querySelector('#settings')!);
   document.body.append(host);
 });
 afterEach(() => host.remove());
@@ -40,5 +43,28 @@ describe('demo setup form', () => {
     expect(field('aug-noise').matches(':disabled')).toBe(true);
     setLocked(false);
     expect(field('aug-noise').matches(':disabled')).toBe(false);
+  });
+
+  it('sets an untouched learning rate to the new optimizer’s default and says so; keeps a typed one', () => {
+    const form = host.querySelector<HTMLFormElement>('#settings')!;
+    const note = host.querySelector<HTMLElement>('[data-testid="optimizer-note"]')!;
+    wireOptimizerDefaults(form, note);
+    const optimizer = host.querySelector<HTMLSelectElement>('[data-testid="optimizer"]')!;
+    const pick = (value: string) => {
+      optimizer.value = value;
+      optimizer.dispatchEvent(new Event('change'));
+    };
+    expect(note.hidden).toBe(true);
+    pick('momentum');
+    expect(field('lr').value).toBe('0.01');
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toBe("lr set to 0.01, Momentum's default");
+
+    field('lr').value = '0.02';
+    field('lr').dispatchEvent(new Event('input')); // the user typed it
+    pick('sgd');
+    expect(field('lr').value).toBe('0.02');
+    expect(note.textContent).toBe("lr kept at your 0.02 (SGD's default: 0.05)");
+    expect(readSettings()).toMatchObject({ optimizer: 'sgd', lr: 0.02 });
   });
 });

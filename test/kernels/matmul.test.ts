@@ -5,17 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import type { Activation } from '../../src/kernels/elementwise';
 import { DEFAULT_MATMUL_TILE, gemm, matmul, type MatmulShape, type MatmulTile } from '../../src/kernels/matmul';
-import { centralDifference, expectClose, type Tolerance } from '../helpers/compare';
+import { centralDifference, expectClose } from '../helpers/compare';
 import { runProgram, testRuntime } from '../helpers/gpu';
 import { uniform } from '../helpers/random';
 import { dims, matmulGradients, matmulReference } from '../reference/matmul';
+import { COMBOS, expectMatchesReference, name, shapeOf, size, SLOW, tolerance } from './matmul-cases';
 
-const COMBOS = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
 /** (m, n, k): edge cases, nothing a multiple of 4, then one shape where every vec4 path applies. */
 const SHAPES = [
   [1, 1, 1],
@@ -25,48 +20,8 @@ const SHAPES = [
   [36, 20, 64],
 ] as const;
 
-// f32 tolerance: the rounding errors of the k partial sums (each ≲ ε·|partial sum|, which
-// grows like √p for values in [-1, 1)) add up like a random walk; 1e-6·√k is 3× the worst
-// error measured on these shapes. Activations add a few ulps of exp/tanh/erf.
-const tolerance = (k: number, activation: Activation = 'identity'): Tolerance =>
-  activation === 'identity'
-    ? { atol: 1e-6 * Math.sqrt(k), rtol: 1e-6 }
-    : { atol: 1e-6 * Math.sqrt(k) + 2e-6, rtol: 2e-6 };
 // Float64 finite differences of a linear function: only rounding error remains.
 const FD_TOL = 1e-6;
-
-const size = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
-
-/** A MatmulShape with op(A) m×k and op(B) k×n; a batch of 0 leaves that operand 2-D (shared). */
-function shapeOf(
-  m: number,
-  n: number,
-  k: number,
-  transposeA: boolean,
-  transposeB: boolean,
-  batchA = 0,
-  batchB = 0,
-): MatmulShape {
-  const a = transposeA ? [k, m] : [m, k];
-  const b = transposeB ? [n, k] : [k, n];
-  return { a: batchA ? [batchA, ...a] : a, b: batchB ? [batchB, ...b] : b, transposeA, transposeB };
-}
-
-async function expectMatchesReference(shape: MatmulShape, seed: number, what: string): Promise<void> {
-  const { m, n, k, batch } = dims(shape);
-  const a = uniform(size(shape.a), seed);
-  const b = uniform(size(shape.b), seed + 1);
-  const bias = shape.bias ? uniform(n, seed + 2) : undefined;
-  const inputs = bias ? [a, b, bias] : [a, b];
-  const [c] = await runProgram(matmul(shape), [...inputs, { zeros: batch * m * n }]);
-  expectClose(c!, matmulReference(shape, a, b, bias), tolerance(k, shape.activation), what);
-}
-
-const name = (ta: boolean, tb: boolean) => `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`;
-
-// Every (shape, settings) pair is its own pipeline, and lavapipe needs seconds to compile
-// one, so the cases below cover each code path once rather than every combination.
-const SLOW = 240_000;
 
 describe('matmul forward', () => {
   it.each(COMBOS)('transposeA=%s transposeB=%s matches the reference on awkward shapes', async (ta, tb) => {

@@ -56,7 +56,7 @@ function lowered(layer: Module, shape: readonly number[], mode: 'train' | 'eval'
     mode === 'train'
       ? { config: resolveOptimizer({ kind: 'sgd' }), stateFloats: 0, segmentTable: segmentTable(arenaSegments(layout), layout.size) }
       : undefined;
-  const { schedule } = buildSchedule(graph, { input, output: out }, { mode, loss, layout, subgroupSize: undefined, optimizer });
+  const { schedule } = buildSchedule(graph, [{ input, output: out }], { mode, loss, layout, subgroupSize: undefined, optimizer });
   return schedule.calls;
 }
 
@@ -120,7 +120,7 @@ describe('torch.nn layer defaults', () => {
     }
     // The drawn values fill that range (3000 draws: the extremes come within 1% of the bound).
     const layout = layoutArena(graph.params);
-    const w = initialArena(layout, graph.params, 1).subarray(0, 3000);
+    const w = initialArena(layout, graph.params, [1]).subarray(0, 3000);
     const largest = Math.max(...Array.from(w, Math.abs));
     expect(largest).toBeLessThanOrEqual(bound);
     expect(largest).toBeGreaterThan(0.99 * bound);

@@ -1,0 +1,214 @@
+// Kernel choice per adapter: a program may offer alternatives (kernels that compute the
+// same thing, e.g. the matmul variants); the runtime runs the one chosen for its adapter and
+// the program's shape class. By default the choice comes from the family's deterministic
+// table; with trials on, the candidates are timed once per shape class (timestamp queries
+// where the device has them, else wall time around onSubmittedWorkDone) and the winner is
+// kept for the runtime and persisted (src/gpu/kernel-choice-store.ts).
+import { ConfigError } from '../errors';
+import { defaultChoiceStore, type ChoiceStore } from './kernel-choice-store';
+import { PassTimer } from './pass-timer';
+import type { PipelineCache } from './pipelines';
+import { pipelineKey, type ComputeProgram } from './program';
+
+/** What a choice table knows about an adapter (GPUAdapterInfo's strings, '' where unknown). */
+export interface AdapterFacts {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}
+
+/** The facts of an adapter. */
+export function adapterFacts(adapter: GPUAdapter): AdapterFacts {
+  const info = adapter.info as Partial<GPUAdapterInfo> | undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  return { vendor: text(info?.vendor), architecture: text(info?.architecture), device: text(info?.device), description: text(info?.description) };
+}
+
+/** Kernels interchangeable with a program, offered on the program as `alternatives`. */
+export interface KernelAlternatives {
+  /** Kernel family, the key of KernelChoiceOptions.force (e.g. "matmul"). */
+  readonly family: string;
+  /** Choices are made and kept per (adapter, shape class), e.g. "matmul 2^30". */
+  readonly shapeClass: string;
+  /** Names of the candidates (all run on this device and write the same results). */
+  readonly candidates: readonly string[];
+  /** The program of a candidate. */
+  make(name: string): ComputeProgram;
+  /** The deterministic choice for an adapter, when no trial runs. */
+  table(adapter: AdapterFacts): string;
+  /** f32 words of each binding, for the trial's buffers. */
+  readonly bindingFloats: readonly number[];
+}
+
+/** The alternatives a program offers, if any. */
+export function alternativesOf(program: ComputeProgram): KernelAlternatives | undefined {
+  return (program as { alternatives?: KernelAlternatives }).alternatives;
+}
+
+/** How GpuRuntime chooses among alternatives. */
+export interface KernelChoiceOptions {
+  /**
+   * Time the candidates the first time a shape class is compiled (every candidate's
+   * pipeline is created, then each runs for a few dispatches). Off by default: on CPU
+   * drivers a pipeline takes seconds to create. Also on with SHADERGRAD_KERNEL_TRIALS=1.
+   */
+  trials?: boolean;
+  /** Always this candidate for a family (tests, benchmarks), e.g. { matmul: 'tiled-64x64' }. */
+  force?: Readonly<Record<string, string>>;
+  /** Where trial results persist (default: see defaultChoiceStore); `false`: nowhere. */
+  store?: ChoiceStore | false;
+  /** Node: the JSON file of the default store (also SHADERGRAD_KERNEL_CACHE). */
+  cachePath?: string;
+}
+
+/** One choice made: the candidate and how it was picked, with each candidate's trial time. */
+export interface KernelChoice {
+  readonly name: string;
+  readonly by: 'table' | 'trial' | 'stored' | 'forced';
+  /** Milliseconds per dispatch of each candidate timed (trials only). */
+  readonly ms?: Readonly<Record<string, number>>;
+}
+
+/** Dispatches per candidate in a trial: enough for ~50 ms of GPU time, 1 to 8. */
+const TRIAL_MS = 50;
+const MAX_REPEATS = 8;
+
+function env(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+export class KernelChooser {
+  private readonly made = new Map<string, Promise<KernelChoice>>();
+  private readonly done = new Map<string, KernelChoice>();
+  private readonly trials: boolean;
+  private readonly store: ChoiceStore | undefined;
+  private stored: Promise<Record<string, string>> | undefined;
+
+  constructor(
+    private readonly device: GPUDevice,
+    readonly adapter: AdapterFacts,
+    private readonly pipelines: PipelineCache,
+    private readonly options: KernelChoiceOptions = {},
+  ) {
+    this.trials = options.trials ?? env('SHADERGRAD_KERNEL_TRIALS') === '1';
+    this.store = options.store === false ? undefined : (options.store ?? defaultChoiceStore(options.cachePath ?? env('SHADERGRAD_KERNEL_CACHE')));
+  }
+
+  /** Every choice made so far, by "family shape class" (e.g. "matmul 2^30" → tiled-64x64). */
+  choices(): ReadonlyMap<string, KernelChoice> {
+    return this.done;
+  }
+
+  /**
+   * The program to run for `program`: itself when it offers no alternatives, else the chosen
+   * candidate. `held` lists pipelines a trial still holds (acquired), for the caller to
+   * release once it has acquired its own.
+   */
+  async resolve(program: ComputeProgram): Promise<{ program: ComputeProgram; held: string[] }> {
+    const alternatives = alternativesOf(program);
+    if (!alternatives) return { program, held: [] };
+    const key = alternatives.shapeClass;
+    let held: string[] = [];
+    let choice = this.made.get(key);
+    if (!choice) {
+      choice = this.choose(alternatives).then((made) => {
+        held = made.held;
+        this.done.set(key, made.choice);
+        return made.choice;
+      });
+      this.made.set(key, choice);
+      choice.catch(() => this.made.delete(key));
+    }
+    const { name } = await choice;
+    const usable = alternatives.candidates.includes(name) ? name : alternatives.table(this.adapter);
+    return { program: alternatives.make(usable), held };
+  }
+
+  private async choose(alt: KernelAlternatives): Promise<{ choice: KernelChoice; held: string[] }> {
+    const forced = this.options.force?.[alt.family];
+    if (forced !== undefined) {
+      if (!alt.candidates.includes(forced)) {
+        throw new ConfigError(`kernel choice: force.${alt.family} must be one of ${alt.candidates.join(', ')} on this device, got ${forced}`);
+      }
+      return { choice: { name: forced, by: 'forced' }, held: [] };
+    }
+    if (!this.trials) return { choice: { name: alt.table(this.adapter), by: 'table' }, held: [] };
+    const storeKey = this.storeKey(alt);
+    const stored = (await this.loadStored())[storeKey];
+    if (stored !== undefined && alt.candidates.includes(stored)) return { choice: { name: stored, by: 'stored' }, held: [] };
+    const { name, ms, held } = await this.trial(alt);
+    void this.persist(storeKey, name);
+    return { choice: { name, by: 'trial', ms }, held };
+  }
+
+  /** Adapter, shape class and the candidates' shader texts (a changed kernel is timed again). */
+  private storeKey(alt: KernelAlternatives): string {
+    const shaders = new Set(alt.candidates.map((name) => pipelineKey(alt.make(name)).split('|').pop()));
+    const { vendor, architecture, device, description } = this.adapter;
+    return [vendor, architecture, device, description, alt.shapeClass, [...shaders].join('.')].join('|');
+  }
+
+  private loadStored(): Promise<Record<string, string>> {
+    // A store that cannot be read is an empty one: a choice is only ever a speed-up.
+    return (this.stored ??= this.store ? this.store.load().catch(() => ({})) : Promise.resolve({}));
+  }
+
+  private async persist(key: string, name: string): Promise<void> {
+    const entries = await this.loadStored();
+    entries[key] = name;
+    await this.store?.save(entries).catch(() => undefined); // never fatal (read-only disk, quota, private mode)
+  }
+
+  /** Times every candidate that compiles on the same buffers; the fastest wins. */
+  private async trial(alt: KernelAlternatives): Promise<{ name: string; ms: Record<string, number>; held: string[] }> {
+    const programs = alt.candidates.map((name) => alt.make(name));
+    const pipelines = await Promise.all(programs.map((p) => this.pipelines.acquire(p).catch(() => undefined)));
+    const buffers = alt.bindingFloats.map((floats) =>
+      this.device.createBuffer({ label: `trial ${alt.shapeClass}`, size: Math.max(16, Math.ceil(floats / 4) * 16), usage: GPUBufferUsage.STORAGE }),
+    );
+    const timer = this.device.features.has('timestamp-query') ? new PassTimer(this.device) : undefined;
+    const ms: Record<string, number> = {};
+    try {
+      for (const [i, pipeline] of pipelines.entries()) {
+        if (!pipeline) continue;
+        const bindGroup = this.device.createBindGroup({
+          layout: pipeline.layout,
+          entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+        });
+        const run = (repeats: number, by: PassTimer | undefined) => this.time(pipeline.pipeline, bindGroup, programs[i]!.workgroups, repeats, by);
+        await run(1, undefined); // untimed: some drivers (lavapipe) compile at the first dispatch
+        const once = await run(1, timer);
+        const repeats = Math.max(1, Math.min(MAX_REPEATS, Math.floor(TRIAL_MS / Math.max(once, 1e-3))));
+        ms[alt.candidates[i]!] = repeats === 1 ? once : (await run(repeats, timer)) / repeats;
+      }
+    } finally {
+      for (const buffer of buffers) buffer.destroy();
+      timer?.destroy();
+    }
+    const timed = Object.entries(ms);
+    if (timed.length === 0) throw new ConfigError(`kernel choice: no candidate of ${alt.shapeClass} compiled on this device (${alt.candidates.join(', ')})`);
+    const [name] = timed.reduce((best, next) => (next[1] < best[1] ? next : best));
+    const keys = pipelines.map((p, i) => p?.key ?? pipelineKey(programs[i]!));
+    const winner = alt.candidates.indexOf(name);
+    this.pipelines.release(keys.filter((_, i) => i !== winner));
+    return { name, ms, held: [keys[winner]!] };
+  }
+
+  /** Milliseconds of `repeats` dispatches in one pass: GPU time with a timer, else wall time. */
+  private async time(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, [x, y, z]: readonly number[], repeats: number, timer: PassTimer | undefined): Promise<number> {
+    timer?.reset();
+    const timestampWrites = timer?.next();
+    const encoder = this.device.createCommandEncoder({ label: 'kernel trial' });
+    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(x!, y!, z!);
+    pass.end();
+    const start = performance.now();
+    this.device.queue.submit([encoder.finish()]);
+    await this.device.queue.onSubmittedWorkDone();
+    const wall = performance.now() - start;
+    return timer ? ((await timer.read())?.ms ?? wall) : wall;
+  }
+}

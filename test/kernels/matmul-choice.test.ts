@@ -1,0 +1,164 @@
+// Kernel choice per adapter: the matmul shape classes and deterministic table, the
+// alternatives a matmul program offers, the chooser's table / forced / timed-trial / stored
+// paths (src/gpu/kernel-choice.ts), and a training step with the tiled kernel forced, which
+// must give the default kernel's parameters within f32 rounding.
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError } from '../../src/errors';
+import type { ChoiceStore } from '../../src/gpu/kernel-choice-store';
+import { localStorageStore } from '../../src/gpu/kernel-choice-store';
+import { alternativesOf, KernelChooser, type AdapterFacts } from '../../src/gpu/kernel-choice';
+import { PipelineCache } from '../../src/gpu/pipelines';
+import { GpuRuntime } from '../../src/gpu/runtime';
+import { compile } from '../../src/graph/trainer';
+import { matmul } from '../../src/kernels/matmul';
+import { MATMUL_VARIANTS, matmulShapeClass, matmulTableChoice } from '../../src/kernels/matmul-choice';
+import { Linear, ReLU } from '../../src/nn/layers';
+import { Sequential } from '../../src/nn/module';
+import { sgd } from '../../src/optim/optimizers';
+import { expectClose } from '../helpers/compare';
+import { testRuntime } from '../helpers/gpu';
+import { normal } from '../helpers/random';
+
+const facts = (vendor: string, architecture = '', description = ''): AdapterFacts => ({ vendor, architecture, device: '', description });
+const LAVAPIPE = facts('mesa', '', 'llvmpipe (LLVM 19.1.7, 256 bits)');
+const SWIFTSHADER = facts('google', 'swiftshader', 'SwiftShader Device (Subzero)');
+const NVIDIA = facts('nvidia', 'hopper', 'NVIDIA H200');
+
+/** A store in memory that counts its saves; `failing` rejects every call. */
+function memoryStore(failing = false): ChoiceStore & { entries: Record<string, string>; saves: number } {
+  const store = {
+    entries: {} as Record<string, string>,
+    saves: 0,
+    load: async () => (failing ? Promise.reject(new Error('unreadable')) : { ...store.entries }),
+    save: async (entries: Record<string, string>) => {
+      if (failing) throw new Error('read-only');
+      store.saves++;
+      store.entries = { ...entries };
+    },
+  };
+  return store;
+}
+
+describe('matmul shape classes and table', () => {
+  it('classes shapes by log2 of the multiply-adds and by a thin C', () => {
+    expect(matmulShapeClass(1024, 1024, 1024, 1)).toBe('matmul 2^30');
+    expect(matmulShapeClass(128, 256, 784, 1)).toBe('matmul 2^25');
+    expect(matmulShapeClass(128, 10, 128, 1)).toBe('matmul 2^17 thin');
+    expect(matmulShapeClass(16, 16, 16, 4)).toBe('matmul 2^14 thin');
+  });
+
+  it('keeps the measured default on CPU rasterizers and unknown adapters; gives GPUs the tiled kernel for large shapes', () => {
+    for (const adapter of [LAVAPIPE, SWIFTSHADER, facts('')]) {
+      expect(matmulTableChoice(adapter, 'matmul 2^30', 'subgroup')).toBe('subgroup');
+      expect(matmulTableChoice(adapter, 'matmul 2^30', 'register')).toBe('register');
+    }
+    expect(matmulTableChoice(NVIDIA, 'matmul 2^30', 'subgroup')).toBe('tiled-64x64');
+    expect(matmulTableChoice(facts('apple', 'metal-3'), 'matmul 2^24', 'register')).toBe('tiled-64x64');
+    expect(matmulTableChoice(NVIDIA, 'matmul 2^23', 'subgroup')).toBe('subgroup');
+    expect(matmulTableChoice(NVIDIA, 'matmul 2^30 thin', 'register')).toBe('register');
+    expect(new Set(MATMUL_VARIANTS.map((v) => v.name)).size).toBe(MATMUL_VARIANTS.length);
+  });
+
+  it('a matmul offers its alternatives unless a variant is given', () => {
+    const plain = matmul({ a: [70, 30], b: [30, 50], bias: true });
+    const alternatives = alternativesOf(plain)!;
+    expect(alternatives.shapeClass).toBe(matmulShapeClass(70, 50, 30, 1));
+    expect(alternatives.candidates).toEqual(MATMUL_VARIANTS.filter((v) => !v.needsSubgroups).map((v) => v.name));
+    expect(alternatives.bindingFloats).toEqual([70 * 30, 30 * 50, 50, 70 * 50]);
+    expect(alternatives.make('tiled-64x64').label).toBe('matmul.tiled.NN.bias.identity');
+    expect(alternativesOf(alternatives.make('register'))).toBeUndefined();
+    expect(alternativesOf(matmul({ a: [70, 30], b: [30, 50], subgroupSize: 8 }))!.candidates).toContain('subgroup');
+    expect(alternativesOf(matmul({ a: [70, 30], b: [30, 50], variant: 'register' }))).toBeUndefined();
+  });
+});
+
+describe('kernel chooser', () => {
+  const program = () => matmul({ a: [24, 20], b: [20, 36], activation: 'relu' });
+
+  it('uses the table without trials, and a forced candidate when asked', async () => {
+    const { device } = await testRuntime();
+    const table = new KernelChooser(device, LAVAPIPE, new PipelineCache(device), { trials: false, store: false });
+    expect((await table.resolve(program())).program.label).toBe('matmul.NN.relu');
+    expect([...table.choices()]).toEqual([['matmul 2^14 thin', { name: 'register', by: 'table' }]]);
+    const nvidia = new KernelChooser(device, NVIDIA, new PipelineCache(device), { trials: false, store: false });
+    expect((await nvidia.resolve(matmul({ a: [512, 512], b: [512, 512] }))).program.label).toBe('matmul.tiled.NN.identity');
+    const forced = new KernelChooser(device, LAVAPIPE, new PipelineCache(device), { force: { matmul: 'tiled-128x64' }, store: false });
+    const { program: chosen, held } = await forced.resolve(program());
+    expect(chosen.label).toBe('matmul.tiled.NN.relu');
+    expect(chosen.constants).toMatchObject({ BR: 2, BC: 1, BK: 8 });
+    expect(held).toEqual([]);
+    const wrong = new KernelChooser(device, LAVAPIPE, new PipelineCache(device), { force: { matmul: 'tiled-1x1' }, store: false });
+    await expect(wrong.resolve(program())).rejects.toThrow(new ConfigError(
+      `kernel choice: force.matmul must be one of ${MATMUL_VARIANTS.filter((v) => !v.needsSubgroups).map((v) => v.name).join(', ')} on this device, got tiled-1x1`,
+    ));
+  });
+
+  it('times the candidates once per shape class, keeps the winner and reads it back from the store', async () => {
+    const { device } = await testRuntime();
+    // Two candidates keep the trial short (each is a pipeline); the chooser is generic over them.
+    const base = alternativesOf(program())!;
+    const offer = () => ({ ...program(), alternatives: { ...base, candidates: ['register', 'tiled-64x64'] } });
+    const store = memoryStore();
+    const pipelines = new PipelineCache(device);
+    const chooser = new KernelChooser(device, LAVAPIPE, pipelines, { trials: true, store });
+    const [first, second] = await Promise.all([chooser.resolve(offer()), chooser.resolve(offer())]);
+    const choice = chooser.choices().get(base.shapeClass)!;
+    expect(choice.by).toBe('trial');
+    expect(Object.keys(choice.ms!).sort()).toEqual(['register', 'tiled-64x64']);
+    for (const ms of Object.values(choice.ms!)) expect(ms).toBeGreaterThan(0);
+    expect(first.program.label).toBe(choice.name === 'register' ? 'matmul.NN.relu' : 'matmul.tiled.NN.relu');
+    expect(second.program.label).toBe(first.program.label);
+    // The caller that ran the trial gets the winner's pipeline still held; the loser is released.
+    expect(first.held.length + second.held.length).toBe(1);
+    expect(pipelines.created).toBe(2);
+    expect(pipelines.size).toBe(1);
+    await vi.waitFor(() => expect(store.saves).toBe(1));
+    expect(Object.values(store.entries)).toEqual([choice.name]);
+    expect(Object.keys(store.entries)[0]).toContain(`|${base.shapeClass}|`);
+
+    const again = new KernelChooser(device, LAVAPIPE, new PipelineCache(device), { trials: true, store });
+    expect((await again.resolve(offer())).program.label).toBe(first.program.label);
+    expect(again.choices().get(base.shapeClass)).toEqual({ name: choice.name, by: 'stored' });
+    // Another adapter does not read this one's result.
+    const other = new KernelChooser(device, SWIFTSHADER, new PipelineCache(device), { trials: true, store: memoryStore(true) });
+    await other.resolve(offer()); // an unreadable, unwritable store is never fatal
+    expect(other.choices().get(base.shapeClass)!.by).toBe('trial');
+  }, 240_000);
+
+  it('compiled models run the runtime\'s choice: one training step with the tiled kernel forced equals the default', async () => {
+    const shared = await testRuntime();
+    const tiledRuntime = new GpuRuntime(shared.gpu, { force: { matmul: 'tiled-64x64' } });
+    const x = normal(16 * 12, 1);
+    const y = Uint32Array.from({ length: 16 }, (_, i) => i % 5);
+    const dicts = [];
+    for (const runtime of [shared, tiledRuntime]) {
+      const model = new Sequential([new Linear(12, 40), ReLU(), new Linear(40, 5)]);
+      const trainer = await compile(model, { inputShape: [12], loss: 'crossEntropy', optimizer: sgd({ lr: 0.5 }), batchSize: 16, seed: 4, runtime });
+      trainer.step(x, y);
+      trainer.step(x, y);
+      dicts.push(await trainer.stateDict());
+      await trainer.destroy();
+    }
+    const choices = [...tiledRuntime.kernelChoice.choices().values()];
+    expect(choices.length).toBeGreaterThan(0);
+    for (const choice of choices) expect(choice).toEqual({ name: 'tiled-64x64', by: 'forced' });
+    expect([...shared.kernelChoice.choices().values()].every((c) => c.by === 'table')).toBe(true);
+    for (const [key, tensor] of dicts[0]!) {
+      // Same k order in both kernels: only f32 rounding may differ.
+      expectClose(dicts[1]!.get(key)!.data as Float32Array, tensor.data as Float32Array, { atol: 1e-6, rtol: 1e-5 }, key);
+    }
+  }, 240_000);
+});
+
+describe('choice stores', () => {
+  it('localStorage keeps entries under one key and ignores other versions', async () => {
+    const items = new Map<string, string>();
+    const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+    const store = localStorageStore(storage);
+    expect(await store.load()).toEqual({});
+    await store.save({ 'a|matmul 2^30|x': 'tiled-64x64' });
+    expect(await store.load()).toEqual({ 'a|matmul 2^30|x': 'tiled-64x64' });
+    items.set('shadergrad.kernel-choice', JSON.stringify({ version: 0, choices: { k: 'register' } }));
+    expect(await store.load()).toEqual({});
+  });
+});
