@@ -10,7 +10,6 @@
 // corrupt or mismatched files show a readable error. Then, after Reset, a short run of a small
 // CNN (4 and 8 channels) with 1-pixel shift augmentation must pass 65%. Screenshots go to test-artifacts/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
@@ -34,17 +33,7 @@ import {
   waitForStatus,
   type Browser,
 } from './demo-browser';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port';
 
 /** Chromium's download folder (Save), where the files for Load are written, and the build. */
 const scratch = mkdtempSync(join(tmpdir(), 'shadergrad-demo-'));

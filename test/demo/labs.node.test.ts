@@ -5,7 +5,6 @@
 // and of the whole page at 1280×800 and 390 px wide go to test-artifacts/ (and, with
 // LAB_IMAGES=<dir>, each lab's also to <dir>/: scripts/lab-screenshots.mjs, the README's images).
 import { mkdirSync } from 'node:fs';
-import { createServer as netServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
 import { remote } from 'webdriverio';
@@ -14,19 +13,9 @@ import type { InitResult } from '../../demo/labs/init-lab';
 import type { PerceptronResult } from '../../demo/labs/perceptron-lab';
 import type { GradcheckResult } from '../../demo/labs/gradcheck-lab';
 import { CHROMEDRIVER_BINARY, CHROMIUM_BINARY, chromiumArgs } from '../support/chromium';
+import { freePort } from '../support/free-port';
 
 type Browser = Awaited<ReturnType<typeof remote>>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = netServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let server: ViteDevServer | undefined;
 let browser: Browser | undefined;

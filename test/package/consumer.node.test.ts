@@ -8,7 +8,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleSize, entrySource, WHOLE_API_LIMIT } from '../../scripts/size.mjs';
 import { CHROMEDRIVER_BINARY, CHROMIUM_BINARY, chromiumArgs } from '../support/chromium';
 import { NODE_APP, TYPESCRIPT_CONSUMERS, VITE_APP, type ProjectFiles } from './fixtures';
+import { freePort } from '../support/free-port';
 
 const run = promisify(execFile);
 const repo = resolve('.');
@@ -64,17 +64,6 @@ async function project(name: string, files: ProjectFiles, extra: string[] = []):
   await run('tar', ['xzf', tarball, '-C', target, '--strip-components=1']);
   for (const dependency of [...Object.keys(manifest.dependencies ?? {}), ...extra]) link(dir, dependency);
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 beforeAll(async () => {
