@@ -32,6 +32,11 @@ export interface TrainerStats {
   gpuBytes: number;
   /** Pipelines in the cache (all compiled before the first step). */
   pipelines: number;
+  /**
+   * The kernel variant the runtime chose per shape class so far, and how (see
+   * GpuRuntime.kernelChoice), e.g. {"matmul 2^20": "subgroup (table)"}.
+   */
+  kernels: Record<string, string>;
 }
 
 /** Compiles a model for training on the GPU. Shape errors are thrown before any GPU work. */
@@ -322,6 +327,7 @@ export class Trainer extends CompiledModel {
       pipelinesCreatedPerStep: s.pipelinesCreated / steps,
       gpuBytes: this.runtime.stats().bytesHeld,
       pipelines: this.runtime.pipelines.size,
+      kernels: Object.fromEntries([...this.runtime.kernelChoice.choices()].map(([shapeClass, c]) => [shapeClass, `${c.name} (${c.by})`])),
     };
   }
 
