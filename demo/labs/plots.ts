@@ -62,8 +62,11 @@ const tick = (t: number | null): string | null => (t === null ? null : t >= 0.01
 export class LineChart {
   private readonly plot: uPlot;
 
-  /** `points`: markers without lines (one value per item rather than a curve). */
-  constructor(container: HTMLElement, axes: { x: string; y: string; logY?: boolean }, series: readonly { label: string; color: string }[], height = 170, points = false) {
+  /**
+   * `points`: markers without lines (one value per item rather than a curve). A series' `dash`:
+   * a dashed line (e.g. the run without a feature beside the solid one with it).
+   */
+  constructor(container: HTMLElement, axes: { x: string; y: string; logY?: boolean }, series: readonly { label: string; color: string; dash?: number[] }[], height = 170, points = false) {
     this.plot = chart(
       container,
       {
@@ -71,7 +74,7 @@ export class LineChart {
         // Log-scale ticks in exponent form: uPlot's default prints 1e-5 as "0".
         // x is a step or an item number: integer ticks only.
         axes: [{ label: axes.x, size: 30, labelSize: 14, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { label: axes.y, size: 50, labelSize: 14, ...(axes.logY ? { values: (_u: uPlot, ticks: (number | null)[]) => ticks.map(tick) } : {}) }],
-        series: [{ label: axes.x }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, points: { show: points, size: 6, fill: s.color }, ...(points ? { paths: () => null } : {}) }))],
+        series: [{ label: axes.x }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, ...(s.dash ? { dash: s.dash } : {}), points: { show: points, size: 6, fill: s.color }, ...(points ? { paths: () => null } : {}) }))],
         legend: { show: series.length > 1, live: false },
         cursor: { drag: { x: false, y: false } },
       },
@@ -82,5 +85,36 @@ export class LineChart {
 
   set(x: readonly number[], ys: readonly (readonly (number | null)[])[]): void {
     this.plot.setData([x, ...ys] as uPlot.AlignedData);
+  }
+}
+
+/** Points (x, y) of several series on log-x (and optionally log-y) axes: a scatter of trials. */
+export class ScatterChart {
+  private readonly plot: uPlot;
+
+  constructor(container: HTMLElement, axes: { x: string; y: string; logY?: boolean; percentY?: boolean }, series: readonly { label: string; color: string }[], height = 220) {
+    const log = { values: (_u: uPlot, ticks: (number | null)[]) => ticks.map(tick) };
+    this.plot = chart(
+      container,
+      {
+        scales: { x: { time: false, distr: 3 }, y: axes.logY ? { distr: 3 } : {} },
+        axes: [
+          { label: axes.x, size: 30, labelSize: 14, ...log },
+          { label: axes.y, size: 50, labelSize: 14, ...(axes.logY ? log : axes.percentY ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => `${Math.round(t * 100)}%`) } : {}) },
+        ],
+        series: [{ label: axes.x }, ...series.map((s) => ({ label: s.label, stroke: s.color, points: { show: true, size: 9, fill: s.color }, paths: () => null }))],
+        legend: { show: true, live: false },
+        cursor: { drag: { x: false, y: false } },
+      },
+      series.length,
+      height,
+    );
+  }
+
+  /** One list of [x, y] points per series. uPlot wants one shared, sorted x: every point gets its own entry (a grid repeats x values), null in the other series. */
+  set(points: readonly (readonly (readonly [number, number])[])[]): void {
+    const entries = points.flatMap((list, s) => list.map(([x, y]) => ({ s, x, y }))).sort((a, b) => a.x - b.x);
+    const ys = points.map((_, s) => entries.map((e) => (e.s === s ? e.y : null)));
+    this.plot.setData([entries.map((e) => e.x), ...ys] as uPlot.AlignedData);
   }
 }

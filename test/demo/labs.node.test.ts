@@ -1,135 +1,23 @@
-// End-to-end test of the Labs page (demo/labs.html) in real Chromium, WebGPU on SwiftShader:
-// Vite's dev server serves the page as it is (no build, so it costs seconds), webdriverio sets
-// each lab's controls to reduced settings, clicks Run, and reads what the run measured from its
-// section's data-result; the notes' qualitative results are asserted. Screenshots of each lab
-// and of the whole page at 1280×800 and 390 px wide go to test-artifacts/ (and, with
-// LAB_IMAGES=<dir>, each lab's also to <dir>/: scripts/lab-screenshots.mjs, the README's images).
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { createServer, type ViteDevServer } from 'vite';
-import { remote } from 'webdriverio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// End-to-end test of the Labs page (demo/labs.html) in real Chromium, WebGPU on SwiftShader
+// (the page and browser come from labs-page.ts): the page's layout and error line, then the
+// labs that train no MNIST model (1, 5, 9), each set to reduced settings, run, and its
+// data-result checked against the notes' qualitative result. Screenshots of each lab and of the
+// whole page at 1280×800 and 390 px wide go to test-artifacts/. The MNIST-training labs (4, 8)
+// are in labs-training.node.test.ts.
+import { describe, expect, it } from 'vitest';
 import type { InitResult } from '../../demo/labs/init-lab';
 import type { PerceptronResult } from '../../demo/labs/perceptron-lab';
 import type { GradcheckResult } from '../../demo/labs/gradcheck-lab';
-import { CHROMEDRIVER_BINARY, CHROMIUM_BINARY, chromiumArgs } from '../support/chromium';
-import { freePort } from '../support/free-port';
+import { labsPage } from './labs-page';
 
-type Browser = Awaited<ReturnType<typeof remote>>;
-
-let server: ViteDevServer | undefined;
-let browser: Browser | undefined;
-const images = process.env.LAB_IMAGES;
-/** Each run's "done in" time, printed at the end (the page's own measure, Run to done). */
-const times: string[] = [];
-
-beforeAll(async () => {
-  const port = await freePort();
-  // Its own dependency cache, so it never races another Vite server over node_modules/.vite.
-  // uPlot is pre-bundled up front: discovering it on the first request would make Vite reload the page.
-  server = await createServer({
-    configFile: 'demo/vite.config.ts',
-    root: 'demo',
-    cacheDir: '.tmp/vite-labs',
-    logLevel: 'warn',
-    optimizeDeps: { include: ['uplot'] },
-    server: { host: '127.0.0.1', port, strictPort: true },
-  });
-  await server.listen();
-  browser = await remote({
-    logLevel: 'warn',
-    capabilities: {
-      browserName: 'chrome',
-      'goog:chromeOptions': { binary: CHROMIUM_BINARY, args: [...chromiumArgs, '--window-size=1280,800'] },
-      'wdio:chromedriverOptions': { binary: CHROMEDRIVER_BINARY },
-    },
-  });
-  mkdirSync('test-artifacts', { recursive: true });
-  if (images) mkdirSync(images, { recursive: true });
-  await browser.url(`http://localhost:${port}/labs.html`); // the host resolver rules let only localhost through
-  const adapter = browser.$('[data-testid="adapter"]');
-  await browser.waitUntil(async () => !(await adapter.getText()).startsWith('requesting'), { timeout: 60_000, interval: 250 });
-  expect(await adapter.getText()).not.toBe('unavailable');
-}, 120_000);
-
-afterAll(async () => {
-  const b = browser;
-  if (b) {
-    // Without a scrollbar, the full-page capture is laid out at exactly the window's width.
-    await b.execute(() => void (document.documentElement.style.overflow = 'hidden'));
-    await b.pause(300); // the charts follow their containers' width
-    await b.saveScreenshot('test-artifacts/labs.png', { fullPage: true });
-    await b.setViewport({ width: 390, height: 844 }); // a window is never narrower than ~414 px; a viewport can be
-    await b.pause(500);
-    await b.saveScreenshot('test-artifacts/labs-phone.png', { fullPage: true });
-    await b.deleteSession().catch(() => undefined);
-  }
-  await server?.close();
-  console.info(`lab runs: ${times.join(', ')}`);
-});
-
-/** Sets a control as a reader would. */
-async function set(testId: string, value: string | boolean): Promise<void> {
-  const el = browser!.$(`[data-testid="${testId}"]`);
-  const tag = await el.getTagName();
-  if (tag === 'select') await el.selectByAttribute('value', value as string);
-  else if (typeof value === 'boolean') {
-    if ((await el.isSelected()) !== value) await el.click();
-  } else await el.setValue(value);
-}
-
-/** Clicks a lab's Run and waits for "done"; returns what the run measured. */
-async function run<R>(id: string, timeout = 60_000): Promise<R> {
-  const b = browser!;
-  const button = b.$(`[data-testid="${id}-run"]`);
-  await button.scrollIntoView();
-  await button.click();
-  const status = b.$(`[data-testid="${id}-status"]`);
-  await b.waitUntil(async () => /^done in|error/.test((await status.getText()) + (await status.getAttribute('class'))), { timeout, interval: 200, timeoutMsg: `${id} did not finish` });
-  const text = await status.getText();
-  expect(text).toMatch(/^done in \d+\.\d s$/);
-  times.push(`${id} ${text.slice(8)}`);
-  return JSON.parse((await b.$(`#${id}`).getAttribute('data-result'))!) as R;
-}
-
-/**
- * Pixels of a series colour on the canvases under a test id: uPlot draws axes and grid on the
- * same canvas, so counting any ink would pass on an empty chart.
- */
-async function ink(testId: string, rgb: [number, number, number]): Promise<number> {
-  return browser!.execute(
-    (selector, [r, g, b]) => {
-      let n = 0;
-      for (const c of document.querySelectorAll<HTMLCanvasElement>(`${selector} canvas`)) {
-        if (c.width === 0) continue;
-        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 60 && data[i + 3]! > 100) n++;
-      }
-      return n;
-    },
-    `[data-testid="${testId}"]`,
-    rgb,
-  );
-}
-
-/** Screenshot of one lab's section at 1280 px wide; the viewport grows to hold all of it, then goes back to 1280×800. */
-async function shoot(id: string): Promise<void> {
-  const b = browser!;
-  const section = b.$(`#${id}`);
-  const { height } = await section.getSize();
-  await b.setViewport({ width: 1280, height: Math.max(800, Math.ceil(height) + 40) });
-  await section.scrollIntoView();
-  await b.pause(300); // the charts follow their containers' width
-  await section.saveScreenshot(`test-artifacts/lab-${id}.png`);
-  if (images) await section.saveScreenshot(join(images, `${id}.png`));
-  await b.setViewport({ width: 1280, height: 800 });
-}
+// Its own Vite dependency cache, so it never races another Vite server over node_modules/.vite.
+const { browser, set, run, ink, shoot } = labsPage({ cacheDir: '.tmp/vite-labs', fullPage: 'labs' });
 
 describe('Labs page', () => {
   it('lists every lab, each with an explanation, controls, Run and a status line', async () => {
-    const b = browser!;
+    const b = browser();
     const ids = await b.$$('main#labs > section.lab').map((s) => s.getAttribute('id'));
-    expect(ids).toEqual(['init', 'perceptron', 'gradcheck']);
+    expect(ids).toEqual(['init', 'batchnorm', 'perceptron', 'search', 'gradcheck']);
     expect(await b.$$('nav.contents a').map((a) => a.getAttribute('href'))).toEqual(ids.map((id) => `#${id}`));
     for (const id of ids) {
       expect((await b.$(`#${id} .explanation`).getText()).length).toBeGreaterThan(100);
@@ -193,7 +81,7 @@ describe('Labs page', () => {
       expect(result.relError, layer).toBeLessThan(1e-2);
     }
     expect(await ink('gradcheck-errors', [0xcf, 0x22, 0x2e]), 'the error points').toBeGreaterThan(24 * 10);
-    expect(await browser!.$$('[data-testid="gradcheck-table"] tr').length).toBe(25);
+    expect(await browser().$$('[data-testid="gradcheck-table"] tr').length).toBe(25);
     await shoot('gradcheck');
   }, 120_000); // ~10 s on a quiet machine; SwiftShader shares the cores with everything else
 });
