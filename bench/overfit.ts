@@ -4,7 +4,9 @@
 // the same run. Runs wherever the engine runs: the data come in as arrays.
 import type { CompileOptions } from '../src/graph/options';
 import type { LabeledData } from '../src/data/dataset';
-import { compile, type Trainer } from '../src/graph/trainer';
+import type { GpuRuntime } from '../src/gpu/runtime';
+import { compile } from '../src/graph/compile';
+import type { Trainer } from '../src/graph/trainer';
 import { Dropout, Flatten, Linear, ReLU } from '../src/nn/layers';
 import { Sequential, type Module } from '../src/nn/module';
 import { BatchNorm1d } from '../src/nn/norm';
@@ -71,12 +73,16 @@ async function measure(trainer: Trainer, train: LabeledData, test: LabeledData, 
   return { epoch, trainAccuracy: onTrain.accuracy, testAccuracy: onTest.accuracy, trainLoss };
 }
 
-/** Trains one variant; measures train and test accuracy every `every` epochs and at the end. */
+/**
+ * Trains one variant; measures train and test accuracy every `every` epochs and at the end.
+ * `runtime`: compile on it (the Labs page's shared one); default a new one.
+ */
 export async function runVariant(
   variant: Variant,
   data: { train: LabeledData; test: LabeledData },
   settings = OVERFIT_DEFAULTS,
   onPoint: (point: CurvePoint) => void = () => {},
+  runtime?: GpuRuntime,
 ): Promise<VariantResult> {
   const start = performance.now();
   const trainer = await compile(deepMlp(variant), {
@@ -87,6 +93,7 @@ export async function runVariant(
     seed: settings.seed,
     evalBatchSize: 1000,
     ...(variant.augment && { augment: variant.augment }),
+    ...(runtime && { runtime }),
   });
   const curve: CurvePoint[] = [];
   try {

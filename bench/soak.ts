@@ -6,7 +6,8 @@ import { readMnistFiles } from '../src/cli/mnist-files';
 import { mnistModel } from '../src/cli/models';
 import { Batcher, seededRandom, takeFirst, type LabeledData } from '../src/data/dataset';
 import { parseMnist, type Mnist } from '../src/data/mnist';
-import { compile, type Trainer } from '../src/graph/trainer';
+import { compile } from '../src/graph/compile';
+import type { Trainer } from '../src/graph/trainer';
 import { GpuRuntime, type GpuStats } from '../src/gpu/runtime';
 import { adam } from '../src/optim/optimizers';
 

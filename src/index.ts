@@ -35,7 +35,8 @@ export { initialize, type Initializer } from './nn/init';
 export { ShapeError } from './graph/ir';
 
 // Training
-export { compile, Trainer, type TrainerStats } from './graph/trainer';
+export { compile } from './graph/compile';
+export { Trainer, type TrainerStats } from './graph/trainer';
 export type { CompileOptions } from './graph/options';
 export type { EpochRecord, FitData, FitOptions, History, Monitor } from './graph/fit';
 export { CompiledModel, type Evaluation, type EvaluationData } from './graph/compiled-model';

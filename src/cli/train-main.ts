@@ -3,7 +3,7 @@
 import { splitDataset } from '../data/arrays';
 import { parseMnist, type Mnist } from '../data/mnist';
 import { compileInference, type InferenceModel } from '../graph/inference';
-import { compile } from '../graph/trainer';
+import { compile } from '../graph/compile';
 import { resolveOptimizer } from '../kernels/optim';
 import { OPTIMIZER_FACTORIES } from '../optim/optimizers';
 import { constantLr, cosineDecay, stepDecay } from '../optim/schedules';

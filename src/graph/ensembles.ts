@@ -12,7 +12,8 @@ import type { Evaluation } from './compiled-model';
 import type { CompileOptions } from './options';
 import { MAX_REPLICAS, type ReplicaOptions } from './replicas';
 import { checkDataFits, trainReplicas, type ReplicaEpochs } from './replica-training';
-import { compile, type Trainer } from './trainer';
+import { compile } from './compile';
+import type { Trainer } from './trainer';
 
 
 /** compile()'s options without `replicas` (each function sets them). */

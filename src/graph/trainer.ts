@@ -1,21 +1,19 @@
-// compile(model, options) → Trainer: the public training API. Everything GPU-side is made
-// here once; step() only writes the batch and the per-step uniforms and submits once.
+// Trainer: the public training API, made by compile() (compile.ts) with everything GPU-side
+// created once; step() only writes the batch and the per-step uniforms and submits once.
 import { ConfigError } from '../errors';
 import { finiteNumber, integer } from '../validate';
-import { GpuRuntime } from '../gpu/runtime';
-import { resolveOptimizer, stateSlots, type ResolvedOptimizer } from '../kernels/optim';
-import { checkAugment } from './augment';
+import type { GpuRuntime } from '../gpu/runtime';
+import { stateSlots, type ResolvedOptimizer } from '../kernels/optim';
 import type { Module } from '../nn/module';
-import { initialArena, layoutArena, splitArena, type ArenaLayout } from './arena';
+import { splitArena, type ArenaLayout } from './arena';
 import { KEYS } from './build';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { CompiledModel, type ModelSpec } from './compiled-model';
-import { buildGraph, checkArenaLimits, checkEvalLimits, checkModel, createModelBuffers } from './model-setup';
-import { checkCompileOptions, type CompileOptions } from './options';
+import type { CompileOptions } from './options';
 import { StepUniforms } from './step-uniforms';
-import { metricsFloats, resolveReplicas, withReplicaSettings, writeReplicas } from './replicas';
+import { metricsFloats, writeReplicas } from './replicas';
 import type { GraphBuilder } from './ir';
-import { METRIC_CORRECT, METRIC_LOSS, METRIC_NONFINITE_STEP, METRIC_WORDS, normalizeLoss, usesLabels } from './loss';
+import { METRIC_CORRECT, METRIC_LOSS, METRIC_NONFINITE_STEP, usesLabels } from './loss';
 import { metricsOf, MetricsRing, nonFiniteStep, type TrainingMetrics } from './metrics';
 import { materialize, type Materialized, type SharedBuffers } from './schedule';
 import { fit, type FitData, type FitOptions, type History } from './fit';
@@ -37,54 +35,6 @@ export interface TrainerStats {
    * GpuRuntime.kernelChoice), e.g. {"matmul 2^20": "subgroup (table)"}.
    */
   kernels: Record<string, string>;
-}
-
-/** Compiles a model for training on the GPU. Shape errors are thrown before any GPU work. */
-export async function compile(model: Module, options: CompileOptions): Promise<Trainer> {
-  checkModel('compile', model);
-  checkCompileOptions(options);
-  const loss = normalizeLoss(options.loss);
-  const config = resolveOptimizer(options.optimizer);
-  const { batchSize } = options;
-  const evalBatchSize = options.evalBatchSize ?? 1000;
-  const replicas = resolveReplicas(options.replicas, options.seed ?? 0, config);
-  if (replicas.length > 1 && options.augment) throw new ConfigError('compile: augment is not supported with replicas yet (compile each replica on its own to augment)');
-  const { graph, outputs } = buildGraph(model, batchSize, options.inputShape, replicas.length);
-  // Param groups are checked here, before any GPU work; then each replica's lr and weight decay join them.
-  const layout = withReplicaSettings(layoutArena(graph.params, config, replicas.length), replicas, config);
-  const augment = options.augment && checkAugment('compile: augment', options.augment, options.inputShape, loss);
-  const plan: TrainPlanSpec = {
-    model, inputShape: options.inputShape, loss, layout, optimizer: config, clipGradNorm: options.clipGradNorm, augment, replicas: replicas.length,
-  };
-  // Built once without a device, so that every error is thrown before any GPU work; then
-  // again for the device's kernels when it has subgroups.
-  let schedule = trainSchedule(plan, batchSize, undefined);
-
-  const ownsRuntime = options.runtime === undefined;
-  const runtime = options.runtime ?? (await GpuRuntime.create());
-  try {
-    return await runtime.cleanupOnError(async () => {
-      runtime.checkAlive();
-      checkArenaLimits(runtime, layout, 'compile');
-      checkEvalLimits(runtime, { model, inputShape: options.inputShape, loss, layout, replicas: replicas.length }, evalBatchSize);
-      if (runtime.subgroupSize !== undefined) schedule = trainSchedule(plan, batchSize, runtime.subgroupSize);
-      schedule.checkLimits(runtime.device.limits, 'compile');
-      const params = runtime.createBuffer(layout.size * 4, KEYS.params);
-      runtime.write(params, initialArena(layout, graph.params, replicas.map((r) => r.seed)));
-      const grads = runtime.createBuffer(layout.size * 4, KEYS.grads);
-      const shared: SharedBuffers = { params, grads, byKey: new Map() };
-      createModelBuffers(runtime, graph, shared);
-      const train = await materialize(runtime, schedule, shared, 'train');
-      const spec = { inputShape: options.inputShape, loss, evalBatchSize, onDeviceLost: options.onDeviceLost, replicas: replicas.length };
-      const trainer = new Trainer(runtime, model, spec, graph, layout, shared, outputs, ownsRuntime, { ...options, optimizer: config }, train, plan);
-      await trainer.prepareEvaluation('eval', evalBatchSize);
-      await runtime.sync();
-      return trainer;
-    });
-  } catch (error) {
-    if (ownsRuntime) runtime.destroy(); // nothing of a failed compile stays, its device neither
-    throw error;
-  }
 }
 
 export class Trainer extends CompiledModel {

@@ -6,7 +6,7 @@ import { mnistModel } from '../../src/cli/models';
 import { DataFormatError } from '../../src/data/idx';
 import { compileInference } from '../../src/graph/inference';
 import { StateDictError } from '../../src/graph/state';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { readSafetensors, saveSafetensors } from '../../src/io/safetensors';
 import { adam } from '../../src/optim/optimizers';
 import { buildModel, type ModelSettings } from '../../demo/controls';

@@ -4,7 +4,8 @@
 // also while paused; the augmentation fields' compile option trains. A small MLP compiled
 // with the demo's own options, on random images.
 import { afterAll, describe, expect, it } from 'vitest';
-import { compile, type Trainer } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
+import type { Trainer } from '../../src/graph/trainer';
 import { buildModel, compileOptions, NO_AUGMENT, type Settings } from '../../demo/controls';
 import { TrainingSession, type TrainingEvents } from '../../demo/training';
 import { testRuntime } from '../helpers/gpu';

@@ -6,7 +6,7 @@ import type { CompileOptions } from '../../src/graph/options';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { drawMix, type AugmentOptions } from '../../src/graph/augment';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import type { ImageShape } from '../../src/kernels/augment';
 import { Flatten, Linear } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';

@@ -3,7 +3,7 @@
 // SGD with weight decay, on the GPU, against the float64 reference network: the loss, every
 // gradient and every updated parameter. Also the shape errors a CNN user meets first.
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { ShapeError } from '../../src/graph/ir';
 import { AdaptiveAvgPool2d, Conv2d, MaxPool2d } from '../../src/nn/conv';
 import { Flatten, Linear, ReLU } from '../../src/nn/layers';

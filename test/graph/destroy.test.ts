@@ -1,7 +1,7 @@
 // destroy() gives back every GPU byte a trainer took (training and evaluation buffers alike).
 import { expect, it } from 'vitest';
 import { ShadergradError } from '../../src/gpu/errors';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Dropout, Linear, ReLU } from '../../src/nn/layers';
 import { BatchNorm1d } from '../../src/nn/norm';
 import { Sequential } from '../../src/nn/module';

@@ -2,7 +2,8 @@
 // early stopping with best-weight restore, abort, ReduceLROnPlateau and setLearningRate.
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
-import { compile, type Trainer } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
+import type { Trainer } from '../../src/graph/trainer';
 import type { StateDict } from '../../src/io/state-dict';
 import { Linear, ReLU } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { compileInference } from '../../src/graph/inference';
 import { ShapeError } from '../../src/graph/ir';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { readSafetensors } from '../../src/io/safetensors';
 import { gaussianNll as gaussianNllKernel } from '../../src/kernels/losses';
 import { Linear, Sigmoid, Tanh } from '../../src/nn/layers';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mnistModel } from '../../src/cli/models';
 import { ShadergradError } from '../../src/gpu/errors';
 import { compileInference, type InferenceModel } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Linear, Tanh } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { adam } from '../../src/optim/optimizers';

@@ -7,7 +7,7 @@
 // LR schedule index, dropout masks per step and per layer, running statistics, eval mode.
 import { expect } from 'vitest';
 import type { TrainingMetrics } from '../../src/graph/metrics';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { readSafetensors } from '../../src/io/safetensors';
 import type { ResolvedOptimizer } from '../../src/kernels/optim';
 import type { Module } from '../../src/nn/module';

@@ -1,7 +1,7 @@
 // The non-finite guard: the first step whose gradients hold a NaN or ±Inf comes back with the
 // metrics (no extra readback), and activations carry a NaN input through as torch does.
 import { expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { optimizerUpdate } from '../../src/kernels/optim';
 import { Linear, ReLU } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';

@@ -9,7 +9,7 @@ import { arenaSegments, layoutArena } from '../../src/graph/arena';
 import { buildGraph } from '../../src/graph/model-setup';
 import { StateDictError } from '../../src/graph/state';
 import { readSafetensors } from '../../src/io/safetensors';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { resolveOptimizer, type OptimizerConfig } from '../../src/kernels/optim';
 import { Linear, ReLU, Tanh } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';

@@ -4,7 +4,7 @@
 import { expect, it } from 'vitest';
 import { GpuRuntime } from '../../src/gpu/runtime';
 import { compileInference } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Linear, ReLU } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { adam } from '../../src/optim/optimizers';

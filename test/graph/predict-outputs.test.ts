@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { compileInference } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Conv2d, MaxPool2d } from '../../src/nn/conv';
 import { Dropout, Flatten, Linear, ReLU, Sigmoid, Tanh } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';

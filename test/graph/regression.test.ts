@@ -2,7 +2,7 @@
 // linear layer learns the coefficients; evaluate() reports the loss (accuracy NaN) and
 // predict() returns the outputs for any number of rows (batches plus a remainder).
 import { expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Linear } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { sgd } from '../../src/optim/optimizers';

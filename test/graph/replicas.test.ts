@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import type { StateDict } from '../../src/io/state-dict';
-import { compile, type Trainer } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
+import type { Trainer } from '../../src/graph/trainer';
 import type { CompileOptions } from '../../src/graph/options';
 import type { OptimizerConfig } from '../../src/kernels/optim';
 import { Conv2d, MaxPool2d } from '../../src/nn/conv';

@@ -2,7 +2,7 @@
 // (initialization, dropout masks and the GPU arithmetic are all deterministic); another
 // seed → different parameters.
 import { expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Dropout, Linear, Tanh } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { adam } from '../../src/optim/optimizers';

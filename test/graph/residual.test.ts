@@ -1,7 +1,7 @@
 // A functional model with a residual connection: h feeds both a layer and an add, so its
 // gradient is the sum of two contributions. Gradients are compared with a float64 reference.
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Linear, Tanh } from '../../src/nn/layers';
 import { functional } from '../../src/nn/functional';
 import { sgd } from '../../src/optim/optimizers';

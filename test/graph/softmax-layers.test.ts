@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { ShapeError } from '../../src/graph/ir';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Linear, LogSoftmax, ReLU, Softmax, Tanh } from '../../src/nn/layers';
 import { Sequential, type Module } from '../../src/nn/module';
 import { momentum, sgd } from '../../src/optim/optimizers';

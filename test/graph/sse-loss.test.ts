@@ -2,7 +2,7 @@
 // is the batch's Σ (p − t)², its gradient 2(p − t) (not divided by N·C), and evaluate() reports
 // the mean over samples of each sample's Σ_c (p − t)², over padded batches too.
 import { expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Linear } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { sgd } from '../../src/optim/optimizers';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileInference } from '../../src/graph/inference';
 import { StateDictError } from '../../src/graph/state';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors';
 import type { StateDict } from '../../src/io/state-dict';
 import { Dropout, Flatten, Linear, ReLU } from '../../src/nn/layers';

@@ -2,7 +2,7 @@
 // with softmax cross-entropy and Nesterov SGD with weight decay, run by the executor on the
 // GPU and compared with a float64 CPU reference: the loss, every gradient, every parameter.
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { ShapeError } from '../../src/graph/ir';
 import { Dropout, Linear, ReLU } from '../../src/nn/layers';
 import { BatchNorm1d } from '../../src/nn/norm';

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { mnistModel } from '../../src/cli/models';
 import { Batcher, takeFirst } from '../../src/data/dataset';
 import { parseMnist, type MnistFiles } from '../../src/data/mnist';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { adam } from '../../src/optim/optimizers';
 import { testRuntime } from './gpu';
 

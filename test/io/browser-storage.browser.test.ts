@@ -3,7 +3,7 @@
 // semantics and database option; reading a picked File; and downloadBytes' anchor.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compileInference } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { deleteFromIndexedDB, downloadBytes, loadFromIndexedDB, readFileBytes, saveToIndexedDB } from '../../src/io/browser';
 import { loadSafetensors, saveSafetensors } from '../../src/io/safetensors';
 import { Flatten, Linear, ReLU } from '../../src/nn/layers';

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ShadergradError } from '../../src/gpu/errors';
 import { StateDictError } from '../../src/graph/state';
 import { compileInference } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { deleteFromIndexedDB, loadFromIndexedDB, readFileBytes, saveToIndexedDB, StorageError } from '../../src/io/browser';
 import { loadSafetensors, readSafetensors, saveSafetensors } from '../../src/io/safetensors';
 import { Conv2d, MaxPool2d } from '../../src/nn/conv';

@@ -5,7 +5,7 @@
 // (no decay on biases and norms; 3.weight at half the lr). Losses, parameters and optimizer
 // state after the last step are compared with torch's, which were computed in float64.
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { loadSafetensors, readSafetensors } from '../../src/io/safetensors';
 import type { StateTensor } from '../../src/io/state-dict';
 import type { OptimizerConfig } from '../../src/kernels/optim';

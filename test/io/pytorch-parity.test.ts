@@ -4,7 +4,7 @@
 // shadergrad's measured 1.9e-6 (MLP) / 9.5e-7 (CNN) on lavapipe, 2.9e-6 / 1.4e-6 on SwiftShader.
 import { describe, expect, it } from 'vitest';
 import { compileInference } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { loadSafetensors, readSafetensors, saveSafetensors } from '../../src/io/safetensors';
 import { AdaptiveAvgPool2d, Conv2d, MaxPool2d } from '../../src/nn/conv';
 import { Dropout, Flatten, Linear, ReLU } from '../../src/nn/layers';

@@ -9,7 +9,7 @@ import { localStorageStore } from '../../src/gpu/kernel-choice-store';
 import { alternativesOf, KernelChooser, type AdapterFacts } from '../../src/gpu/kernel-choice';
 import { PipelineCache } from '../../src/gpu/pipelines';
 import { GpuRuntime } from '../../src/gpu/runtime';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { matmul } from '../../src/kernels/matmul';
 import { MATMUL_VARIANTS, matmulShapeClass, matmulTableChoice } from '../../src/kernels/matmul-choice';
 import { Linear, ReLU } from '../../src/nn/layers';

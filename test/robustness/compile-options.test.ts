@@ -4,7 +4,7 @@ import type { CompileOptions } from '../../src/graph/options';
 import { describe, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { compileInference, type InferenceOptions } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Linear } from '../../src/nn/layers';
 import { testRuntime } from '../helpers/gpu';
 import { compileWith, failsBeforeGpuWork, tinyClassifier, validOptions, type Fragment } from './expect-error';

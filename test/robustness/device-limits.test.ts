@@ -7,7 +7,7 @@ import { ResourceLimitError } from '../../src/errors';
 import { GpuError } from '../../src/gpu/errors';
 import type { GpuRuntime } from '../../src/gpu/runtime';
 import { compileInference } from '../../src/graph/inference';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { Conv2d } from '../../src/nn/conv';
 import { Flatten, Linear, ReLU } from '../../src/nn/layers';
 import { Sequential, type Module } from '../../src/nn/module';

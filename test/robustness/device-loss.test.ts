@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeviceLostError } from '../../src/gpu/errors';
 import { GpuRuntime } from '../../src/gpu/runtime';
 import { compileInference, type InferenceModel } from '../../src/graph/inference';
-import { compile, type Trainer } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
+import type { Trainer } from '../../src/graph/trainer';
 import { caught, caughtSync, expectError, gpuFootprint, modelCalls, tinyClassifier, validOptions } from './expect-error';
 
 const x = new Float32Array(16);

@@ -4,7 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ShadergradError } from '../../src/errors';
 import { compileInference, type InferenceModel } from '../../src/graph/inference';
-import { compile, type Trainer } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
+import type { Trainer } from '../../src/graph/trainer';
 import type { GpuRuntime } from '../../src/gpu/runtime';
 import { testRuntime } from '../helpers/gpu';
 import { failsBeforeGpuWork, gpuFootprint, modelCalls, throwsBeforeGpuWork, tinyClassifier, validOptions } from './expect-error';

@@ -2,7 +2,7 @@
 // ConfigError naming the optimizer, the hyperparameter and the value, before any GPU work.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
-import { compile } from '../../src/graph/trainer';
+import { compile } from '../../src/graph/compile';
 import { resolveOptimizer, type OptimizerConfig } from '../../src/kernels/optim';
 import { adadelta, adagrad, adam, adamw, momentum, nesterov, rmsprop, sgd } from '../../src/optim/optimizers';
 import { testRuntime } from '../helpers/gpu';
