@@ -15,10 +15,11 @@ export function plotBox(parent: HTMLElement, title: string, testId: string, wide
   return { box, title: heading, body };
 }
 
-function chart(container: HTMLElement, options: Omit<uPlot.Options, 'width' | 'height'>, series: number, height: number): uPlot {
+/** A uPlot chart in `container` that follows its width; `series` empty series, or `data` to start with. */
+export function chart(container: HTMLElement, options: Omit<uPlot.Options, 'width' | 'height'>, series: number, height: number, data?: uPlot.AlignedData): uPlot {
   const empty = Array.from({ length: series + 1 }, () => [] as number[]) as uPlot.AlignedData;
   const width = () => Math.max(100, container.clientWidth);
-  const plot = new uPlot({ ...options, width: width(), height }, empty, container);
+  const plot = new uPlot({ ...options, width: width(), height }, data ?? empty, container);
   new ResizeObserver(() => plot.setSize({ width: width(), height })).observe(container);
   return plot;
 }
@@ -64,16 +65,17 @@ export class LineChart {
 
   /**
    * `points`: markers without lines (one value per item rather than a curve). A series' `dash`:
-   * a dashed line (e.g. the run without a feature beside the solid one with it).
+   * a dashed line (e.g. the run without a feature beside the solid one with it). `yRange`: a
+   * fixed y range, so that charts side by side compare at a glance.
    */
-  constructor(container: HTMLElement, axes: { x: string; y: string; logY?: boolean }, series: readonly { label: string; color: string; dash?: number[] }[], height = 170, points = false) {
+  constructor(container: HTMLElement, axes: { x: string; y: string; logY?: boolean; realX?: boolean; yRange?: [number, number] }, series: readonly { label: string; color: string; dash?: number[] }[], height = 170, points = false) {
     this.plot = chart(
       container,
       {
-        scales: { x: { time: false }, y: axes.logY ? { distr: 3 } : {} },
+        scales: { x: { time: false }, y: axes.logY ? { distr: 3 } : axes.yRange ? { auto: false, range: axes.yRange } : {} },
         // Log-scale ticks in exponent form: uPlot's default prints 1e-5 as "0".
-        // x is a step or an item number: integer ticks only.
-        axes: [{ label: axes.x, size: 30, labelSize: 14, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { label: axes.y, size: 50, labelSize: 14, ...(axes.logY ? { values: (_u: uPlot, ticks: (number | null)[]) => ticks.map(tick) } : {}) }],
+        // x is a step or an item number (integer ticks only) unless `realX` (e.g. a perturbation size).
+        axes: [{ label: axes.x, size: 30, labelSize: 14, ...(axes.realX ? {} : { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }) }, { label: axes.y, size: 50, labelSize: 14, ...(axes.logY ? { values: (_u: uPlot, ticks: (number | null)[]) => ticks.map(tick) } : {}) }],
         series: [{ label: axes.x }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, ...(s.dash ? { dash: s.dash } : {}), points: { show: points, size: 6, fill: s.color }, ...(points ? { paths: () => null } : {}) }))],
         legend: { show: series.length > 1, live: false },
         cursor: { drag: { x: false, y: false } },

@@ -49,7 +49,8 @@ export function labsPage(options: { cacheDir: string; fullPage?: string }): Labs
       cacheDir: options.cacheDir,
       logLevel: 'warn',
       optimizeDeps: { include: ['uplot'] },
-      server: { host: '127.0.0.1', port, strictPort: true },
+      // No file watching: a file saved during a run would reload the page and lose the run.
+      server: { host: '127.0.0.1', port, strictPort: true, watch: null },
     });
     await server.listen();
     browser = await remote({

@@ -2,8 +2,8 @@
 // (the page and browser come from labs-page.ts): the page's layout and error line, then the
 // labs that train no MNIST model (1, 5, 9), each set to reduced settings, run, and its
 // data-result checked against the notes' qualitative result. Screenshots of each lab and of the
-// whole page at 1280×800 and 390 px wide go to test-artifacts/. The MNIST-training labs (4, 8)
-// are in labs-training.node.test.ts.
+// whole page at 1280×800 and 390 px wide go to test-artifacts/. The other labs have a file each
+// (labs-optimizers, -overfitting, -cnn, -schedules), and 4 and 8 share labs-training.node.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { InitResult } from '../../demo/labs/init-lab';
 import type { PerceptronResult } from '../../demo/labs/perceptron-lab';
@@ -17,7 +17,7 @@ describe('Labs page', () => {
   it('lists every lab, each with an explanation, controls, Run and a status line', async () => {
     const b = browser();
     const ids = await b.$$('main#labs > section.lab').map((s) => s.getAttribute('id'));
-    expect(ids).toEqual(['init', 'batchnorm', 'perceptron', 'search', 'gradcheck']);
+    expect(ids).toEqual(['init', 'optimizers', 'overfitting', 'batchnorm', 'perceptron', 'cnn', 'schedules', 'search', 'gradcheck']);
     expect(await b.$$('nav.contents a').map((a) => a.getAttribute('href'))).toEqual(ids.map((id) => `#${id}`));
     for (const id of ids) {
       expect((await b.$(`#${id} .explanation`).getText()).length).toBeGreaterThan(100);
