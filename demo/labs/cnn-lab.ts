@@ -24,7 +24,7 @@ type Layout = (typeof LAYOUTS)[number][0];
 
 /** One model's run. */
 export interface CnnModelRun {
-  /** e.g. "MLP 784-256-128-10" or "CNN 8-16 ch". */
+  /** e.g. "MLP 784-256-128-10" or "CNN 4-8 ch". */
   name: string;
   parameters: number;
   /** Where the test accuracy was taken, in epochs (the fractions within the first epoch). */
@@ -52,7 +52,7 @@ export const cnnLab: Lab<CnnResult> = {
   id: 'cnn',
   title: 'MLP vs CNN',
   explanation:
-    'A convolution slides the same small filters over every position of the image, so what it learns about a stroke in one place applies everywhere, and it keeps the image 2-D, so neighbouring pixels are read together. A plain network sees 784 unrelated inputs and must learn each position on its own. So on the same images and batches the small CNN reaches a higher test accuracy than the MLP, with fewer parameters.',
+    'A convolution slides the same small filters over every position of the image, so what it learns about a stroke in one place applies everywhere, and it keeps the image 2-D, so neighbouring pixels are read together. A plain network sees 784 unrelated inputs and must learn each position on its own. So on the same images and batches the small CNN reaches a higher test accuracy than the MLP, and at the defaults with half its parameters.',
   mount({ controls, plots }) {
     const epochs = numberInput(controls, 'cnn', 'epochs', 'Epochs (Adam)', 4, { min: 1, max: 20, step: 1 });
     const trainCount = numberInput(controls, 'cnn', 'samples', 'Training images', 1500, { min: 100, max: 60000, step: 100 });

@@ -17,7 +17,10 @@ export function select<T extends string>(form: HTMLElement, labId: string, name:
   return () => input.value as T;
 }
 
-/** A number; a value outside [min, max] is refused when read (the run stops with the message). */
+/**
+ * A number; a value outside [min, max], or not a whole number when `step` is a whole number
+ * (a count), is refused when read (the run stops with the message).
+ */
 export function numberInput(form: HTMLElement, labId: string, name: string, text: string, value: number, range: { min: number; max: number; step?: number }): () => number {
   const input = el('input');
   input.type = 'number';
@@ -29,6 +32,7 @@ export function numberInput(form: HTMLElement, labId: string, name: string, text
   return () => {
     const v = Number(input.value);
     if (input.value.trim() === '' || !(v >= range.min && v <= range.max)) throw new RangeError(`${text} must be between ${range.min} and ${range.max}, got "${input.value}"`);
+    if (Number.isInteger(range.step) && !Number.isInteger(v)) throw new RangeError(`${text} must be a whole number, got "${input.value}"`);
     return v;
   };
 }

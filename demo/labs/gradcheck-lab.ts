@@ -5,7 +5,7 @@
 import { BatchNorm1d, compile, Conv2d, ELU, Flatten, GELU, LayerNorm, Linear, ReLU, seededRandom, Sequential, sgd, Sigmoid, Softplus, Tanh, type Module } from '../../src/index';
 import { numberInput, select } from './controls';
 import type { Lab } from './lab';
-import { el } from './page';
+import { el, tableRow } from './page';
 import { LineChart, plotBox } from './plots';
 
 /** A model around the layer under test, its input shape, and the parameters whose gradients are checked. */
@@ -120,7 +120,7 @@ export const gradcheckLab: Lab<GradcheckResult> = {
           const relError = norm((e) => e.backprop - e.numerical) / Math.max(norm((e) => e.backprop), norm((e) => e.numerical), 1e-12);
           chart.set(entries.map((_, k) => k + 1), [entries.map((e) => Math.max(e.relError, 1e-9))]);
           errorBox.title.textContent = `relative error per entry (log scale) · overall ${relError.toExponential(1)}`;
-          table.replaceChildren(row('th', ['parameter', 'backprop', 'numerical', 'rel. error']), ...entries.map((e) => row('td', [`${e.name}[${e.index}]`, e.backprop.toExponential(4), e.numerical.toExponential(4), e.relError.toExponential(1)])));
+          table.replaceChildren(tableRow('th', ['parameter', 'backprop', 'numerical', 'rel. error']), ...entries.map((e) => tableRow('td', [`${e.name}[${e.index}]`, e.backprop.toExponential(4), e.numerical.toExponential(4), e.relError.toExponential(1)])));
           return { layer: settings.layer, h: settings.h, entries, relError };
         } finally {
           await trainer.destroy();
@@ -130,8 +130,3 @@ export const gradcheckLab: Lab<GradcheckResult> = {
   },
 };
 
-function row(cell: 'th' | 'td', texts: string[]): HTMLTableRowElement {
-  const tr = el('tr');
-  for (const text of texts) tr.appendChild(el(cell)).textContent = text;
-  return tr;
-}

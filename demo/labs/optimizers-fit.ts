@@ -72,6 +72,11 @@ export class FitChart {
     );
   }
 
+  /** Shows no data (axes only). */
+  clear(): void {
+    this.plot.setData(this.plot.data.map(() => []) as unknown as uPlot.AlignedData);
+  }
+
   /** uPlot wants one sorted x: the samples' and the grid's together, null where a series has no value. */
   set(data: { x: Float32Array; y: Float32Array }, grid: Float32Array, curves: readonly Float32Array[]): void {
     const rows = [...Array.from(data.x, (x, i) => ({ x, sample: i, grid: -1 })), ...Array.from(grid, (x, g) => ({ x, sample: -1, grid: g }))].sort((a, b) => a.x - b.x);

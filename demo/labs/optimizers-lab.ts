@@ -8,7 +8,7 @@ import { adadelta, adagrad, adam, compile, Linear, momentum, nesterov, rmsprop, 
 import { ContourChart, type ContourSurface } from './contour';
 import { numberInput, select } from './controls';
 import type { Lab } from './lab';
-import { el } from './page';
+import { el, tableRow } from './page';
 import { FitChart, FIT_OPTIMIZERS, runFit, type FitResult } from './optimizers-fit';
 import { LineChart, plotBox } from './plots';
 
@@ -25,6 +25,7 @@ const OPTIMIZERS: readonly { name: Optimizer; label: string; color: string; make
   { name: 'adam', label: 'Adam', color: '#2f6fed', make: (lr) => adam({ lr }) },
 ];
 const colorOf = (name: string) => OPTIMIZERS.find((o) => o.name === name)!.color;
+const FIT_TITLE = 'tanh MLP 1-32-32-1 fitting sin 2x (256 noisy samples)';
 
 type SurfaceId = 'valley' | 'plateau';
 
@@ -123,7 +124,7 @@ export const optimizersLab: Lab<OptimizersResult> = {
     contour.setSurface(SURFACES.valley);
     const tableBox = plotBox(plots, 'where each optimizer ended (on the chart: ● start, × minimum)', 'optimizers-table', true);
     const table = tableBox.body.appendChild(el('table', 'numbers'));
-    const fitBox = plotBox(plots, 'tanh MLP 1-32-32-1 fitting sin 2x (256 noisy samples)', 'optimizers-fit');
+    const fitBox = plotBox(plots, FIT_TITLE, 'optimizers-fit');
     const fitChart = new FitChart(fitBox.body, FIT_OPTIMIZERS.map((o) => ({ label: o.label, color: colorOf(o.name) })));
     const lossBox = plotBox(plots, 'MLP training loss (MSE), same batches', 'optimizers-loss');
     const lossChart = new LineChart(lossBox.body, { x: 'step', y: 'loss', logY: true }, FIT_OPTIMIZERS.map((o) => ({ label: o.label, color: colorOf(o.name) })), 220);
@@ -134,6 +135,11 @@ export const optimizersLab: Lab<OptimizersResult> = {
         const s = SURFACES[settings.surface];
         raceBox.title.textContent = s.formula;
         contour.setSurface(s);
+        // Nothing of the previous run stays beside this one's paths.
+        table.replaceChildren();
+        fitBox.title.textContent = FIT_TITLE;
+        fitChart.clear();
+        lossChart.set([], FIT_OPTIMIZERS.map(() => []));
         const race: RacePath[] = OPTIMIZERS.map((o, k) => ({ optimizer: o.name, lr: settings.lrs[k]!, path: [[s.start[0], s.start[1]]], finalF: s.f(...s.start) }));
         const trainers: Trainer[] = [];
         try {
@@ -157,7 +163,7 @@ export const optimizersLab: Lab<OptimizersResult> = {
           await Promise.all(trainers.map((t) => t.destroy()));
         }
         for (const r of race) r.finalF = s.f(...r.path.at(-1)!);
-        table.replaceChildren(row('th', ['optimizer', 'lr', 'end x', 'end y', 'f at the end']), ...race.map((r, k) => row('td', [OPTIMIZERS[k]!.label, String(r.lr), ...r.path.at(-1)!.map((v) => v.toFixed(3)), r.finalF.toExponential(2)])));
+        table.replaceChildren(tableRow('th', ['optimizer', 'lr', 'end x', 'end y', 'f at the end']), ...race.map((r, k) => tableRow('td', [OPTIMIZERS[k]!.label, String(r.lr), ...r.path.at(-1)!.map((v) => v.toFixed(3)), r.finalF.toExponential(2)])));
         const fit = await runFit(runtime, { steps: settings.fitSteps, lr: settings.fitLr }, { fit: fitChart, loss: lossChart }, status);
         const ending = fit.runs.map((r) => `${FIT_OPTIMIZERS.find((o) => o.name === r.optimizer)!.label} ${r.finalLoss.toPrecision(2)}`).join(', ');
         fitBox.title.textContent = `tanh MLP 1-32-32-1 fitting sin 2x, lr ${fit.lr}: final MSE ${ending}`;
@@ -167,8 +173,3 @@ export const optimizersLab: Lab<OptimizersResult> = {
   },
 };
 
-function row(cell: 'th' | 'td', values: readonly string[]): HTMLTableRowElement {
-  const tr = el('tr');
-  for (const v of values) tr.appendChild(el(cell)).textContent = v;
-  return tr;
-}

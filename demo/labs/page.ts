@@ -1,6 +1,7 @@
 // The Labs page: a contents list and one section per registered lab (title, explanation,
 // controls, plots, Run button, status line). Runs are one at a time: every lab shares the
-// page's GPU runtime, and SwiftShader has few cores to give.
+// page's GPU runtime, and SwiftShader has few cores to give. A lab's controls are disabled
+// while its run waits or runs.
 import type { GpuRuntime } from '../../src/index';
 import type { Lab } from './lab';
 
@@ -51,6 +52,9 @@ export function mountLabsPage(root: HTMLElement, labs: readonly Lab[], runtime: 
 
     const run = (): Promise<unknown> => {
       button.disabled = true;
+      // The controls too: a change mid-run (e.g. another surface) would mix two settings in one run.
+      const fields = [...controls.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')].filter((f) => !f.disabled);
+      for (const f of fields) f.disabled = true;
       status.classList.remove('error');
       status.textContent = 'waiting…';
       delete section.dataset.result;
@@ -70,12 +74,22 @@ export function mountLabsPage(root: HTMLElement, labs: readonly Lab[], runtime: 
           status.textContent = error instanceof Error ? error.message : String(error);
           throw error;
         })
-        .finally(() => void (button.disabled = false));
+        .finally(() => {
+          button.disabled = false;
+          for (const f of fields) f.disabled = false;
+        });
     };
     button.addEventListener('click', () => void run().catch(() => undefined)); // shown in the status line
     sections.set(lab.id, { lab, element: section, run });
   }
   return sections;
+}
+
+/** A table row of `cell` elements holding `texts`. */
+export function tableRow(cell: 'th' | 'td', texts: readonly string[]): HTMLTableRowElement {
+  const tr = el('tr');
+  for (const text of texts) tr.appendChild(el(cell)).textContent = text;
+  return tr;
 }
 
 /** A new element with an optional class list. */

@@ -9,7 +9,7 @@ import { compile, constantLr, Linear, momentum, ReLU, Sequential, stepDecay, tak
 import { numberInput } from './controls';
 import type { Lab } from './lab';
 import { mnistSubset } from './mnist';
-import { el } from './page';
+import { el, tableRow } from './page';
 import { LineChart, plotBox } from './plots';
 import { lossSlice } from './schedules-slice';
 import { stepTogether } from './schedules-steps';
@@ -23,6 +23,7 @@ const DIRECTIONS = 2;
 /** The training images the loss slices are measured on (the first ones). */
 const SLICE_IMAGES = 512;
 const COLORS = { constant: '#2f6fed', stepDecay: '#cf222e', small: '#1e9e5a', large: '#e67e22' };
+const TITLES = { loss: 'A · training loss (cross-entropy, log scale), SGD with momentum 0.9 at the small batch', lr: 'A · learning rate per step (log scale)', table: 'B · small vs large batch' };
 
 export interface ScheduleRun {
   schedule: 'constant' | 'stepDecay';
@@ -77,13 +78,14 @@ export const schedulesLab: Lab<SchedulesResult> = {
     const range = numberInput(controls, 'schedules', 'range', 'Perturbation range a', 1, { min: 0.01, max: 10 });
     const samples = numberInput(controls, 'schedules', 'samples', 'Training images', 1024, { min: 100, max: 20000, step: 1 });
 
-    const lossBox = plotBox(plots, 'A · training loss (cross-entropy, log scale), SGD with momentum 0.9 at the small batch', 'schedules-loss', true);
+    const lossBox = plotBox(plots, TITLES.loss, 'schedules-loss', true);
     const lossChart = new LineChart(lossBox.body, { x: 'step', y: 'loss', logY: true }, [{ label: 'constant lr', color: COLORS.constant }, { label: 'step decay', color: COLORS.stepDecay }], 200);
-    const lrBox = plotBox(plots, 'A · learning rate per step (log scale)', 'schedules-lr', true);
+    const lrBox = plotBox(plots, TITLES.lr, 'schedules-lr', true);
     const lrChart = new LineChart(lrBox.body, { x: 'step', y: 'lr', logY: true }, [{ label: 'constant lr', color: COLORS.constant }, { label: 'step decay', color: COLORS.stepDecay }], 130);
-    const sliceBox = plotBox(plots, `B · training loss along random directions, L(w + α·d): mean of ${DIRECTIONS} filter-normalized directions, first ${SLICE_IMAGES} training images`, 'schedules-slice');
+    const sliceTitle = (images: number) => `B · training loss along random directions, L(w + α·d): mean of ${DIRECTIONS} filter-normalized directions, first ${images} training images`;
+    const sliceBox = plotBox(plots, sliceTitle(SLICE_IMAGES), 'schedules-slice');
     const sliceChart = new LineChart(sliceBox.body, { x: 'α', y: 'loss', realX: true }, [{ label: 'small batch', color: COLORS.small }, { label: 'large batch', color: COLORS.large }], 220);
-    const tableBox = plotBox(plots, 'B · small vs large batch', 'schedules-table');
+    const tableBox = plotBox(plots, TITLES.table, 'schedules-table');
     const table = tableBox.body.appendChild(el('table', 'numbers'));
     return {
       async run({ runtime, status }) {
@@ -98,6 +100,12 @@ export const schedulesLab: Lab<SchedulesResult> = {
           return elapsed;
         };
         const seconds = { load: 0, schedules: 0, batches: 0, slices: 0 };
+        // Nothing of the previous run stays beside this one's curves.
+        lossBox.title.textContent = TITLES.loss;
+        lrBox.title.textContent = TITLES.lr;
+        tableBox.title.textContent = TITLES.table;
+        table.replaceChildren();
+        for (const chart of [lossChart, lrChart, sliceChart]) chart.set([], [[], []]);
         const { train, test } = await mnistSubset(settings.samples, TEST, status);
         seconds.load = lap();
         const trainers: Trainer[] = [];
@@ -150,6 +158,7 @@ export const schedulesLab: Lab<SchedulesResult> = {
           seconds.batches = lap();
           const alphas = Array.from({ length: POINTS }, (_, i) => +(settings.range * ((2 * i) / (POINTS - 1) - 1)).toPrecision(12));
           const sliceData = takeFirst(train, SLICE_IMAGES);
+          sliceBox.title.textContent = sliceTitle(sliceData.count);
           const batches: BatchRun[] = [];
           for (const [batchSize, trainer, steps] of [[settings.small, decayed, total], [settings.large, large, largeSteps]] as const) {
             const fit = await trainer.evaluate(train);
@@ -157,13 +166,13 @@ export const schedulesLab: Lab<SchedulesResult> = {
             status(`B: batch ${batchSize}: loss along random directions…`);
             const slice = await lossSlice(trainer, sliceData, alphas, DIRECTIONS, SEED);
             batches.push({ batchSize, steps, trainLoss: fit.loss, trainAccuracy: fit.accuracy, testAccuracy, slice, rise: riseOf(slice) });
-            sliceChart.set(alphas, [batches[0]!.slice, batches[1]?.slice ?? []]);
+            sliceChart.set(alphas, [batches[0]!.slice, batches[1]?.slice ?? alphas.map(() => null)]);
           }
           seconds.slices = lap();
           tableBox.title.textContent = `B · batch ${settings.small} (A’s step-decay run) vs ${settings.large}: ${settings.epochs} epochs each, lr ${settings.lr}, step decay`;
           table.replaceChildren(
-            row('th', ['batch', 'steps', 'train acc.', 'test acc.', 'train loss', 'rise at ±a']),
-            ...batches.map((b) => row('td', [String(b.batchSize), String(b.steps), percent(b.trainAccuracy), percent(b.testAccuracy), b.trainLoss.toFixed(3), `+${b.rise.toFixed(3)}`])),
+            tableRow('th', ['batch', 'steps', 'train acc.', 'test acc.', 'train loss', 'rise at ±a']),
+            ...batches.map((b) => tableRow('td', [String(b.batchSize), String(b.steps), percent(b.trainAccuracy), percent(b.testAccuracy), b.trainLoss.toFixed(3), `${b.rise >= 0 ? '+' : ''}${b.rise.toFixed(3)}`])),
           );
           return { settings, steps: logged, schedules: runs, alphas, batches, seconds };
         } finally {
@@ -174,8 +183,3 @@ export const schedulesLab: Lab<SchedulesResult> = {
   },
 };
 
-function row(cell: 'th' | 'td', texts: string[]): HTMLTableRowElement {
-  const tr = el('tr');
-  for (const text of texts) tr.appendChild(el(cell)).textContent = text;
-  return tr;
-}

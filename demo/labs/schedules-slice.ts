@@ -40,11 +40,12 @@ export function filterNormalizedDirection(weights: StateDict, seed: number): Map
 
 /**
  * Training loss of `trainer`'s model at w + α·d for each α, averaged over `directions` random
- * directions (seeds seed, seed + 1, …); the trainer's weights are put back afterwards.
+ * directions (seeds seed, seed + 1, …); the trainer's weights and mode are put back afterwards.
  */
 export async function lossSlice(trainer: Trainer, data: SliceData, alphas: readonly number[], directions: number, seed: number): Promise<number[]> {
   const weights = await trainer.stateDict();
   const sums = alphas.map(() => 0);
+  const mode = trainer.mode;
   trainer.eval();
   try {
     for (let k = 0; k < directions; k++) {
@@ -61,6 +62,7 @@ export async function lossSlice(trainer: Trainer, data: SliceData, alphas: reado
     }
   } finally {
     await trainer.loadStateDict(weights);
+    if (mode === 'train') trainer.train();
   }
   return sums.map((s) => s / directions);
 }

@@ -17,6 +17,8 @@ describe('lab 2: optimizer race', () => {
     await set('optimizers-fit-steps', '50'); // the MLP is checked on the second run
     const plateau = await run<OptimizersResult>('optimizers', 150_000);
     const end = (r: OptimizersResult, name: string) => r.race.find((p) => p.optimizer === name)!;
+    // The surface's own learning rates came with it (the select's change event).
+    expect(plateau.race.map((p) => p.lr)).toEqual([1, 0.3, 0.3, 0.5, 0.02, 20, 0.1]);
     const startF = 0.5 * ((Math.tanh(-3.5) - 0.5) ** 2 + Math.tanh(1.5) ** 2);
     for (const name of ['sgd', 'momentum']) expect(end(plateau, name).finalF, `${name} on the plateau`).toBeGreaterThan(0.9);
     for (const name of ['adagrad', 'rmsprop', 'adam']) expect(end(plateau, name).finalF, `${name} off the plateau`).toBeLessThan(0.1);

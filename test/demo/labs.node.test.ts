@@ -30,6 +30,12 @@ describe('Labs page', () => {
     await b.waitUntil(async () => (await status.getAttribute('class'))?.includes('error') === true, { timeout: 10_000 });
     expect(await status.getText()).toBe('Random inputs must be between 10 and 10000, got "5"');
     expect(await b.$('[data-testid="init-run"]').isEnabled()).toBe(true);
+    // A count must be whole; the controls, disabled during the run, are enabled again.
+    await set('init-samples', '20.5');
+    await b.$('[data-testid="init-run"]').click();
+    await b.waitUntil(async () => (await status.getText()).includes('whole'), { timeout: 10_000 });
+    expect(await status.getText()).toBe('Random inputs must be a whole number, got "20.5"');
+    expect(await b.$('[data-testid="init-samples"]').isEnabled()).toBe(true);
   });
 
   it('lab 1: with sigmoid, N(0, 1) weights saturate (most activations in the outermost bins), N(0, 0.01²) collapse to 0.5, Xavier spreads them; with ReLU only He keeps the spread', async () => {
