@@ -8,7 +8,7 @@ import { buildModel, type ModelSettings } from '../controls';
 import { checkbox, numberInput, select } from './controls';
 import type { Lab } from './lab';
 import { mnistSubset } from './mnist';
-import { el } from './page';
+import { el, tableRow } from './page';
 import { LineChart, plotBox } from './plots';
 
 const SEED = 1;
@@ -71,7 +71,7 @@ export const cnnLab: Lab<CnnResult> = {
     ], 240);
     const numbers = plotBox(plots, 'the two models', 'cnn-table', true);
     const table = numbers.body.appendChild(el('table', 'numbers'));
-    table.createTHead().insertRow().append(...['model', 'parameters', 's per epoch', 'final test acc.'].map((t) => Object.assign(el('th'), { textContent: t })));
+    table.createTHead().append(tableRow('th', ['model', 'parameters', 's per epoch', 'final test acc.']));
     const rows = table.createTBody();
 
     return {
@@ -92,10 +92,7 @@ export const cnnLab: Lab<CnnResult> = {
           rows.replaceChildren(
             ...models.map(({ key, name }) => {
               const run = runs[key];
-              const row = el('tr');
-              const cells = [name, run ? run.parameters.toLocaleString('en-US') : '', run?.secondsPerEpoch ? run.secondsPerEpoch.toFixed(1) : '', run?.accuracy.length ? `${(100 * run.accuracy.at(-1)!).toFixed(1)}%` : ''];
-              row.append(...cells.map((t) => Object.assign(el('td'), { textContent: t })));
-              return row;
+              return tableRow('td', [name, run ? run.parameters.toLocaleString('en-US') : '', run?.secondsPerEpoch ? run.secondsPerEpoch.toFixed(1) : '', run?.accuracy.length ? `${(100 * run.accuracy.at(-1)!).toFixed(1)}%` : '']);
             }),
           );
         };

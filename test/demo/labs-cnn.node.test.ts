@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { CnnResult } from '../../demo/labs/cnn-lab';
 import { labsPage } from './labs-page';
 
-const { set, run, ink, shoot } = labsPage({ cacheDir: '.tmp/vite-labs-cnn' });
+const { browser, set, run, ink, shoot } = labsPage({ cacheDir: '.tmp/vite-labs-cnn' });
 
 describe('Labs page, MLP vs CNN', () => {
   it('lab 6: both models learn; the small CNN ends above the MLP with fewer parameters', async () => {
@@ -30,6 +30,9 @@ describe('Labs page, MLP vs CNN', () => {
     expect(result.mlp.parameters, 'Linear 784→128 and 128→10').toBe(784 * 128 + 128 + 128 * 10 + 10);
     expect(await ink('cnn-accuracy', [0xe6, 0x7e, 0x22]), 'the MLP curve').toBeGreaterThan(50);
     expect(await ink('cnn-accuracy', [0x2f, 0x6f, 0xed]), 'the CNN curve').toBeGreaterThan(50);
+    const cells = await browser().$$('[data-testid="cnn-table"] tbody tr td').map((td) => td.getText());
+    expect(cells.filter((_, i) => i % 4 < 2)).toEqual(['MLP 784-128-10', '101,770', 'CNN 4-8 ch', result.cnn.parameters.toLocaleString('en-US')]);
+    expect(cells[3]).toBe(`${(100 * result.mlp.accuracy.at(-1)!).toFixed(1)}%`);
     await shoot('cnn');
   }, 240_000);
 });
