@@ -76,8 +76,8 @@ function batchNormCase(shape: readonly number[], workgroupSize?: number): BenchC
       const forward = await runtime.prepare(kernels.batchNormTrainingForward(shape, { workgroupSize }));
       const backward = await runtime.prepare(kernels.batchNormBackward(shape, { workgroupSize }));
       const launches = [
-        { pipeline: forward, bindGroup: runtime.bindGroup(forward, [bx!, bg!, bb!, by!, rm!, rv!, saved!]) },
-        { pipeline: backward, bindGroup: runtime.bindGroup(backward, [bx!, bg!, saved!, bdy!, bdx!, bdg!, bdb!]) },
+        runtime.launch(forward, [bx!, bg!, bb!, by!, rm!, rv!, saved!]),
+        runtime.launch(backward, [bx!, bg!, saved!, bdy!, bdx!, bdg!, bdb!]),
       ];
       return {
         async check() {

@@ -162,7 +162,7 @@ function shadergradCase(layer: Layer, pass: Pass): BenchCase {
       };
       const launch = async (program: ReturnType<typeof kernels.conv2dForward>, buffers: GPUBuffer[]): Promise<Launch> => {
         const pipeline = await runtime.prepare(program);
-        return { pipeline, bindGroup: runtime.bindGroup(pipeline, buffers) };
+        return runtime.launch(pipeline, buffers);
       };
       const out = buffer(outputLength(pass, d), pass);
       const launches: Launch[] = [];

@@ -1,7 +1,7 @@
 // Renders a device report as markdown: the adapter, compile times, the training steps (the
-// bench's own markdown table, engines side by side) and the matmul variants × sizes with
-// their fraction of FP32 peak.
-import type { DeviceReport, MatmulEntry, ReportSection } from './device-report';
+// bench's own markdown table, engines side by side), the matmul variants × sizes with
+// their fraction of FP32 peak, and the convolution variants × passes beside the table's pick.
+import type { ConvEntry, DeviceReport, MatmulEntry, ReportSection } from './device-report';
 import { markdownTable } from './table';
 
 const line = (cells: readonly (string | number)[]) => `| ${cells.map((c) => String(c).replaceAll('|', '\\|')).join(' | ')} |`;
@@ -69,6 +69,28 @@ function matmulSection(report: DeviceReport): string[] {
   ];
 }
 
+function convSection(report: DeviceReport): string[] {
+  const columns = [...new Set(report.conv.map((c) => `${c.layer} ${c.pass}`))];
+  const variants = [...new Set(report.conv.map((c) => c.variant))];
+  const find = (v: string, col: string) => report.conv.find((c) => c.variant === v && `${c.layer} ${c.pass}` === col);
+  const cell = (e: ConvEntry | undefined) => (!e ? '—' : 'error' in e ? e.error.slice(0, 80) : `${e.gflops.toFixed(e.gflops < 100 ? 1 : 0)} (${ms(e.gpuMs ?? e.medianMs)})`);
+  const fastest = columns.map((col) => {
+    const ok = variants.map((v) => find(v, col)).filter((e): e is Extract<ConvEntry, { gflops: number }> => !!e && !('error' in e));
+    const top = ok.sort((x, y) => y.gflops - x.gflops)[0];
+    return `${col}: ${top ? top.variant : 'none'} (table: ${report.convTable[col] ?? '—'})`;
+  });
+  return [
+    '## Convolutions (MNIST CNN layers, 3×3, padding 1)',
+    '',
+    'GFLOP/s = 2·N·C_out·C_in·9·H·W / time per pass (in parentheses), each pass of each kernel variant forced and first checked against float64 at 32 entries; the weight gradient is its split partial sums (their small sum is not timed).',
+    '',
+    ...table(['variant', ...columns], variants.map((v) => [v, ...columns.map((col) => cell(find(v, col)))])),
+    '',
+    `Fastest, with what the per-adapter table runs: ${fastest.join('; ')}.`,
+    ...failed(report, 'conv'),
+  ];
+}
+
 /** The whole report as markdown. */
 export function reportMarkdown(report: DeviceReport): string {
   const total = report.durationMs.total === undefined ? 'not finished' : `took ${(report.durationMs.total / 1000).toFixed(1)} s`;
@@ -90,6 +112,8 @@ export function reportMarkdown(report: DeviceReport): string {
     ...failed(report, 'train'),
     '',
     ...matmulSection(report),
+    '',
+    ...convSection(report),
     '',
   ].join('\n');
 }

@@ -64,7 +64,7 @@ export function matmulCases(sizes: readonly number[], variants: readonly ReportV
           const program = kernels.matmul({ a: [n, n], b: [n, n], ...variant.settings });
           const pipeline = await runtime.prepare(program);
           const buffers = [runtime.upload(a, 'report A'), runtime.upload(b, 'report B'), runtime.createBuffer(n * n * 4, 'report C')];
-          const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, buffers) };
+          const launch = runtime.launch(pipeline, buffers);
           return {
             async check() {
               runtime.submit([launch], 'report check');

@@ -1,11 +1,12 @@
 // The real-GPU report behind `npm run bench -- --device-report`: the adapter, compile times
 // (cold and warm), the MNIST MLP and CNN training steps against TF.js and jax-js (the train
-// suite's cases), and square matmuls per kernel variant with their fraction of the adapter's
-// FP32 peak. Sized to finish in a few minutes on a real GPU; `quick` shrinks it for CPU
+// suite's cases), square matmuls per kernel variant with their fraction of the adapter's
+// FP32 peak, and the CNN's convolution passes per kernel variant beside the table's choice. Sized to finish in a few minutes on a real GPU; `quick` shrinks it for CPU
 // drivers and tests. Like every bench/ file it takes a runtime and never imports Node APIs.
 import type { GpuRuntime } from '../src/index';
 import { adapterReport, type AdapterReport } from './device-report-adapter';
 import { compileTimings, type CompileTiming } from './device-report-compile';
+import { convCases, convTableChoice, reportConvs, type ReportConv } from './device-report-conv';
 import { matmulCases, matmulVariants, type ReportVariant } from './device-report-matmul';
 import { fp32Peak, type Fp32Peak } from './device-report-peaks';
 import type { BenchContext, Engine } from './core';
@@ -33,7 +34,13 @@ export type MatmulEntry = { variant: string; n: number } & (
   | { error: string }
 );
 
-export type ReportSection = 'adapter' | 'compile' | 'train' | 'matmul';
+/** One convolution pass of one layer in one kernel variant. */
+export type ConvEntry = { variant: string; pass: string; layer: string; work: number } & (
+  | { gflops: number; medianMs: number; gpuMs?: number; runs: number; iterations: number; check: string }
+  | { error: string }
+);
+
+export type ReportSection = 'adapter' | 'compile' | 'train' | 'matmul' | 'conv';
 
 /** The MNIST models the report trains, and how the train suite names their cases. */
 export type TrainModel = 'mlp' | 'cnn';
@@ -54,6 +61,9 @@ export interface DeviceReport {
   /** The train suite's rows (shadergrad and the peers that loaded), as `npm run bench --json` prints them. */
   train: Row[];
   matmul: MatmulEntry[];
+  conv: ConvEntry[];
+  /** The variant the per-adapter table picks for each conv layer and pass ("<layer> <pass>" → name). */
+  convTable: Record<string, string>;
   /** Sections not run yet: non-empty only in the partial reports given to onUpdate. */
   pending: ReportSection[];
   /** Sections that threw, with the message; the report goes on with the next section. */
@@ -75,6 +85,8 @@ export interface DeviceReportOptions {
   variants?: readonly ReportVariant[];
   /** Replaces the matmul sizes of REPORT_SIZES (tests use smaller ones). */
   sizes?: readonly number[];
+  /** Replaces the convolution layers of reportConvs (tests use smaller ones). */
+  convs?: readonly ReportConv[];
   /** The models whose compile times and training steps to measure; default both. */
   models?: readonly TrainModel[];
   onProgress?: (text: string) => void;
@@ -109,7 +121,9 @@ export async function runDeviceReport(ctx: BenchContext, options: DeviceReportOp
     compile: [],
     train: [],
     matmul: [],
-    pending: ['compile', 'train', 'matmul'],
+    conv: [],
+    convTable: {},
+    pending: ['compile', 'train', 'matmul', 'conv'],
     errors: {},
     durationMs: { adapter: performance.now() - start },
   };
@@ -144,6 +158,20 @@ export async function runDeviceReport(ctx: BenchContext, options: DeviceReportOp
     const cases = sizes.flatMap((n) => variants.map((v) => ({ n, variant: v.name })));
     report.matmul = matmulEntries(await runCases(matmulCases(sizes, variants), ctx, timing), cases, peak);
   });
+  await section('conv', async () => {
+    const variants = options.variants ?? matmulVariants(ctx.runtime);
+    const cases = convCases(options.convs ?? reportConvs(options.quick), variants);
+    const rows = await runCases(cases, ctx, timing);
+    report.conv = rows.map((row, i): ConvEntry => {
+      const { name, size: layer, work } = cases[i]!;
+      const [, pass = '', variant = ''] = /^conv2d (\S+) (.+)$/.exec(name) ?? [];
+      if (!isResult(row)) return { variant, pass, layer, work, error: row.error };
+      const seconds = (row.gpuMs ?? row.medianMs) / 1000;
+      const timed = { medianMs: row.medianMs, ...(row.gpuMs === undefined ? {} : { gpuMs: row.gpuMs }) };
+      return { variant, pass, layer, work, gflops: work / seconds / 1e9, ...timed, runs: row.runs, iterations: row.iterations, check: row.check };
+    });
+    report.convTable = convTableChoice(ctx.runtime, options.convs ?? reportConvs(options.quick));
+  });
   report.durationMs.total = performance.now() - start;
   options.onUpdate?.(report);
   return report;
@@ -154,5 +182,6 @@ export function reportFailures(report: DeviceReport): string[] {
   const sections = Object.entries(report.errors).map(([name, message]) => `${name} section failed: ${message}`);
   const train = report.train.filter((r) => !isResult(r) && r.error.startsWith('FAILED')).map((r) => `${r.name} (${r.engine}): ${'error' in r ? r.error : ''}`);
   const matmul = report.matmul.filter((m) => 'error' in m).map((m) => `matmul ${m.variant} ${m.n}²: ${'error' in m ? m.error : ''}`);
-  return [...sections, ...train, ...matmul];
+  const conv = report.conv.filter((c) => 'error' in c).map((c) => `conv2d ${c.pass} ${c.variant} ${c.layer}: ${'error' in c ? c.error : ''}`);
+  return [...sections, ...train, ...matmul, ...conv];
 }

@@ -16,7 +16,7 @@ function reluCase(n: number): BenchCase {
       const bufX = runtime.upload(x, 'bench x');
       const bufY = runtime.createBuffer(4 * n, 'bench y');
       const pipeline = await runtime.prepare(kernels.activationForward('relu', n));
-      const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, [bufX, bufY]) };
+      const launch = runtime.launch(pipeline, [bufX, bufY]);
       return {
         async check() {
           runtime.submit([launch], 'bench check');

@@ -79,7 +79,7 @@ function shadergradCase(shape: Shape): BenchCase {
       // Without a forced variant or tile, the runtime's choice for this adapter runs, as in a compiled model.
       const program = kernels.matmul({ a: s.a, b: s.b, transposeA: s.ta, transposeB: s.tb, subgroupSize, tile: shape.tile, ...shape.variant?.settings });
       const pipeline = await runtime.acquirePipeline(program);
-      const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, [bufA, bufB, bufC]) };
+      const launch = runtime.launch(pipeline, [bufA, bufB, bufC]);
       const choice = runtime.kernelChoice.choices().get(kernels.matmulShapeClass(m, n, k, 1));
       const which = shape.variant?.name ?? (shape.tile ? 'register' : `${choice!.name} (the runtime's choice, by ${choice!.by})`);
       const kernel = `${which} kernel${pipeline.program.label.includes('.subgroup.') ? `, ${subgroupSize} lanes` : ''}`;

@@ -40,7 +40,7 @@ async function group(runtime: GpuRuntime, sizes: number[], seed: number, uniform
   const param = runtime.upload(p, 'bench params');
   const state = runtime.upload(s, 'bench state');
   const pipeline = await runtime.prepare(kernels.optimizerUpdate(CONFIG, size, segments.length));
-  const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, [uniform, table, grads, param, state]) };
+  const launch = runtime.launch(pipeline, [uniform, table, grads, param, state]);
   return { size, buffers: [table, grads, param, state], param, state, launch, p, g, s };
 }
 

@@ -20,7 +20,7 @@ function crossEntropyCase(n: number, c: number, threadsPerRow?: number): BenchCa
       const bufLoss = runtime.createBuffer(4 * n, 'bench loss');
       const bufD = runtime.createBuffer(4 * n * c, 'bench dlogits');
       const pipeline = await runtime.prepare(kernels.crossEntropyFromLabels(n, c, { threadsPerRow }));
-      const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, [bufX, bufL, bufLoss, bufD]) };
+      const launch = runtime.launch(pipeline, [bufX, bufL, bufLoss, bufD]);
       return {
         async check() {
           runtime.submit([launch], 'bench check');

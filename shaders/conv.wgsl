@@ -11,14 +11,12 @@
 //   2 weight grad.:   dW[g] [CO, CI·KH·KW]  = Σ_n dy[n,g] [CO, OH·OW] · im2col(x[n,g])ᵀ [OH·OW, CI·KH·KW]
 // Batch item z of the kernel is (n, g) = (z / G, z % G) for modes 0 and 1, and for mode 2
 // (split s, group g) = (z / G, z % G): split s sums the reduction terms s·K .. s·K + K − 1
+// (M, N and K are the launch's dims, declared in shaders/matmul_store.wgsl)
 // of the N·OH·OW terms, and the splits are summed afterwards (reduce.sumRows).
 // Out-of-range taps (padding), k past the reduction and, in mode 1, the taps that no
 // output position reaches through the stride read as 0. Rows and columns past the edges
 // are clamped: the kernels compute them and never store them.
 
-override M: u32;
-override N: u32;
-override K: u32;
 override MODE: u32 = 0u;
 override G: u32 = 1u;
 override CI: u32;      // input channels per group
@@ -81,17 +79,17 @@ fn taps4_back(plane: u32, ih: vec4u, iw: vec4u, kh: u32, kw: u32, ok: bool) -> v
 fn a_run(z: u32, row: u32, k: u32) -> vec4f {
   let g = z % G;
   let kk = vec4u(k) + vec4u(0u, 1u, 2u, 3u);
-  let ok = kk < vec4u(K);
+  let ok = kk < vec4u(dims.k);
   var at: vec4u;
   if (MODE == 0u) {
     // W[g·CO + row, k] with k = (ci, kh, kw): a stored row of the weights.
-    at = (g * CO + row) * K + kk;
+    at = (g * CO + row) * dims.k + kk;
   } else if (MODE == 1u) {
     // W[g·CO + co, row, kh, kw] with k = (co, kh, kw).
     at = ((g * CO + kk / taps()) * CI + row) * taps() + kk % taps();
   } else {
     // dy[n, g·CO + row, p] for the reduction terms j = s·K + k = (n, p).
-    let j = (z / G) * K + kk;
+    let j = (z / G) * dims.k + kk;
     at = ((j / (OH * OW)) * G * CO + g * CO + row) * OH * OW + j % (OH * OW);
     return select(vec4f(0.0), vec4f(other[at.x], other[at.y], other[at.z], other[at.w]), ok & (j < vec4u(BATCH * OH * OW)));
   }
@@ -100,7 +98,7 @@ fn a_run(z: u32, row: u32, k: u32) -> vec4f {
 
 // op(A)[r0 .. r0+3, k .. k+3] of batch item z, row i of op(A) in column i (rows clamped).
 fn a_block(z: u32, r0: u32, k: u32) -> mat4x4f {
-  let last = M - 1u;
+  let last = dims.m - 1u;
   return mat4x4f(a_run(z, min(r0, last), k), a_run(z, min(r0 + 1u, last), k),
                  a_run(z, min(r0 + 2u, last), k), a_run(z, min(r0 + 3u, last), k));
 }
@@ -108,7 +106,7 @@ fn a_block(z: u32, r0: u32, k: u32) -> mat4x4f {
 // Row k of op(B) at the 4 columns c of batch item z (0 past K). Column and tap
 // decompositions are per call; the row index k is the same in every lane.
 fn b_run(z: u32, k: u32, c: vec4u) -> vec4f {
-  let ok = k < K;
+  let ok = k < dims.k;
   if (MODE == 0u) {
     // im2col(x[n, g])[(ci, kh, kw), (oh, ow)]; x[n, g·CI] starts at z·CI·H·W.
     let t = k % taps();
@@ -120,7 +118,7 @@ fn b_run(z: u32, k: u32, c: vec4u) -> vec4f {
     return taps4_back((z * CO + k / taps()) * OH * OW, c / W, c % W, t / KW, t % KW, ok);
   }
   // im2col(x)ᵀ[(n, p), (ci, kh, kw)] for the reduction term j = s·K + k = (n, p).
-  let j = (z / G) * K + k;
+  let j = (z / G) * dims.k + k;
   let n = j / (OH * OW);
   let p = j % (OH * OW);
   let t = c % taps();
@@ -132,6 +130,6 @@ fn b_run(z: u32, k: u32, c: vec4u) -> vec4f {
 
 // op(B)[k .. k+3, c0 .. c0+3] of batch item z, row kk of op(B) in column kk (columns clamped).
 fn b_block(z: u32, c0: u32, k: u32) -> mat4x4f {
-  let c = min(vec4u(c0) + vec4u(0u, 1u, 2u, 3u), vec4u(N - 1u));
+  let c = min(vec4u(c0) + vec4u(0u, 1u, 2u, 3u), vec4u(dims.n - 1u));
   return mat4x4f(b_run(z, k, c), b_run(z, k + 1u, c), b_run(z, k + 2u, c), b_run(z, k + 3u, c));
 }

@@ -3,10 +3,16 @@
 // Also the binary and linear ops on flat arrays: add, multiply, scale, accumulate, bias add.
 
 override WG: u32 = 256;
-override N: u32;
 override SCALE: f32 = 1.0;  // scale, accumulate
 override CHANNELS: u32;     // bias_add: x is [N / (CHANNELS·INNER), CHANNELS, INNER]
 override INNER: u32 = 1u;
+
+// The number of values, N: a launch parameter (group 1), so that every length of one kernel
+// and settings shares a pipeline.
+struct Values {
+  n: u32,
+}
+@group(1) @binding(0) var<uniform> values: Values;
 
 // Entry points may share binding numbers as long as one entry point uses only one of them.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -22,12 +28,12 @@ fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
 
 // x or dy at i .. i+3, indices clamped to the array (the clamped ones are never stored).
 fn x4(i: u32) -> vec4f {
-  let last = N - 1u;
+  let last = values.n - 1u;
   return vec4f(x[i], x[min(i + 1u, last)], x[min(i + 2u, last)], x[min(i + 3u, last)]);
 }
 
 fn dy4(i: u32) -> vec4f {
-  let last = N - 1u;
+  let last = values.n - 1u;
   return vec4f(dy[i], dy[min(i + 1u, last)], dy[min(i + 2u, last)], dy[min(i + 3u, last)]);
 }
 
@@ -36,24 +42,24 @@ fn dy4(i: u32) -> vec4f {
 @compute @workgroup_size(WG)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = 4u * flat_index(gid, groups);
-  if (i >= N) { return; }
+  if (i >= values.n) { return; }
   let v = activate(x4(i));
-  for (var e = 0u; e < min(4u, N - i); e++) { y[i + e] = v[e]; }
+  for (var e = 0u; e < min(4u, values.n - i); e++) { y[i + e] = v[e]; }
 }
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = 4u * flat_index(gid, groups);
-  if (i >= N) { return; }
+  if (i >= values.n) { return; }
   let v = dy4(i) * derivative(x4(i));
-  for (var e = 0u; e < min(4u, N - i); e++) { dx[i + e] = v[e]; }
+  for (var e = 0u; e < min(4u, values.n - i); e++) { dx[i + e] = v[e]; }
 }
 
 // z = x + rhs.
 @compute @workgroup_size(WG)
 fn add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
-  if (i >= N) { return; }
+  if (i >= values.n) { return; }
   z[i] = x[i] + rhs[i];
 }
 
@@ -61,7 +67,7 @@ fn add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) group
 @compute @workgroup_size(WG)
 fn multiply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
-  if (i >= N) { return; }
+  if (i >= values.n) { return; }
   z[i] = x[i] * rhs[i];
 }
 
@@ -69,7 +75,7 @@ fn multiply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 @compute @workgroup_size(WG)
 fn scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
-  if (i >= N) { return; }
+  if (i >= values.n) { return; }
   y[i] = SCALE * x[i];
 }
 
@@ -77,7 +83,7 @@ fn scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gro
 @compute @workgroup_size(WG)
 fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
-  if (i >= N) { return; }
+  if (i >= values.n) { return; }
   y[i] += SCALE * x[i];
 }
 
@@ -85,6 +91,6 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 @compute @workgroup_size(WG)
 fn bias_add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
-  if (i >= N) { return; }
+  if (i >= values.n) { return; }
   z[i] = x[i] + rhs[(i / INNER) % CHANNELS];
 }

@@ -23,7 +23,7 @@ fn multiply(gid: vec3u) -> Tile {
   let r0 = gid.y * 4u * BR;
   let c0 = gid.x * 4u * BC;
   var t: Tile;
-  for (var k = 0u; k < K; k += 4u) {
+  for (var k = 0u; k < dims.k; k += 4u) {
     let a0 = a_block(gid.z, r0, k);
     let b0 = b_block(gid.z, c0, k);
     t.c00 += b0 * a0;
@@ -57,10 +57,10 @@ fn tile_rows(t: Tile) -> array<vec4f, 16> {
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let r0 = gid.y * 4u * BR;
   let c0 = gid.x * 4u * BC;
-  if (r0 >= M || c0 >= N) { return; }
+  if (r0 >= dims.m || c0 >= dims.n) { return; }
   var rows = tile_rows(multiply(gid));
-  for (var i = 0u; i < min(4u * BR, M - r0); i++) {
-    for (var j = 0u; j < min(BC, (N - c0 + 3u) / 4u); j++) { put(gid.z, r0 + i, c0 + 4u * j, rows[2u * i + j]); }
+  for (var i = 0u; i < min(4u * BR, dims.m - r0); i++) {
+    for (var j = 0u; j < min(BC, (dims.n - c0 + 3u) / 4u); j++) { put(gid.z, r0 + i, c0 + 4u * j, rows[2u * i + j]); }
   }
 }
 
@@ -68,9 +68,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 fn main_bias(@builtin(global_invocation_id) gid: vec3u) {
   let r0 = gid.y * 4u * BR;
   let c0 = gid.x * 4u * BC;
-  if (r0 >= M || c0 >= N) { return; }
+  if (r0 >= dims.m || c0 >= dims.n) { return; }
   var rows = tile_rows(multiply(gid));
-  for (var i = 0u; i < min(4u * BR, M - r0); i++) {
-    for (var j = 0u; j < min(BC, (N - c0 + 3u) / 4u); j++) { put_bias(gid.z, r0 + i, c0 + 4u * j, rows[2u * i + j]); }
+  for (var i = 0u; i < min(4u * BR, dims.m - r0); i++) {
+    for (var j = 0u; j < min(BC, (dims.n - c0 + 3u) / 4u); j++) { put_bias(gid.z, r0 + i, c0 + 4u * j, rows[2u * i + j]); }
   }
 }

@@ -59,7 +59,7 @@ fn multiply(wid: vec3u, lane: u32) -> Blocks {
   // The row block this lane reads for everyone (lanes ≥ RB repeat the last one).
   let mine = r0 + 4u * min(lane, RB - 1u);
   var t: Blocks;
-  for (var k = 0u; k < K; k += 4u) {
+  for (var k = 0u; k < dims.k; k += 4u) {
     let a = a_block(wid.z, mine, k);
     let b = b_block(wid.z, c0, k);
     t.b0 += b * lane0(a);
@@ -85,8 +85,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) lane
   let t = multiply(wid, lane);
   let r0 = wid.y * 4u * RB;
   let col = (wid.x * SG + lane) * 4u;
-  if (col >= N) { return; }
-  for (var i = 0u; i < min(4u * RB, M - r0); i++) { put(wid.z, r0 + i, col, row_of(t, i)); }
+  if (col >= dims.n) { return; }
+  for (var i = 0u; i < min(4u * RB, dims.m - r0); i++) { put(wid.z, r0 + i, col, row_of(t, i)); }
 }
 
 @compute @workgroup_size(SG)
@@ -94,6 +94,6 @@ fn main_bias(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id)
   let t = multiply(wid, lane);
   let r0 = wid.y * 4u * RB;
   let col = (wid.x * SG + lane) * 4u;
-  if (col >= N) { return; }
-  for (var i = 0u; i < min(4u * RB, M - r0); i++) { put_bias(wid.z, r0 + i, col, row_of(t, i)); }
+  if (col >= dims.n) { return; }
+  for (var i = 0u; i < min(4u * RB, dims.m - r0); i++) { put_bias(wid.z, r0 + i, col, row_of(t, i)); }
 }

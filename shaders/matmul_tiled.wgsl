@@ -38,7 +38,7 @@ fn load(s: u32, z: u32, r0: u32, c0: u32, k0: u32, me: u32) {
     let kb = select(i % kbs, i / ROW_BLOCKS, A_ROWS_FIRST);
     let k = k0 + 4u * kb;
     var blk: mat4x4f;
-    if (k < K) { blk = a_block(z, r0 + 4u * rb, k); }
+    if (k < dims.k) { blk = a_block(z, r0 + 4u * rb, k); }
     let at = s * A_STAGE + kb * 4u * ROW_BLOCKS + 4u * rb;
     sa[at] = blk[0]; sa[at + 1u] = blk[1]; sa[at + 2u] = blk[2]; sa[at + 3u] = blk[3];
   }
@@ -47,7 +47,7 @@ fn load(s: u32, z: u32, r0: u32, c0: u32, k0: u32, me: u32) {
     let kb = select(i / COL_BLOCKS, i % kbs, B_K_FIRST);
     let k = k0 + 4u * kb;
     var blk: mat4x4f;
-    if (k < K) { blk = b_block(z, c0 + 4u * cb, k); }
+    if (k < dims.k) { blk = b_block(z, c0 + 4u * cb, k); }
     let at = s * B_STAGE + 4u * kb * COL_BLOCKS + cb;
     sb[at] = blk[0]; sb[at + COL_BLOCKS] = blk[1]; sb[at + 2u * COL_BLOCKS] = blk[2]; sb[at + 3u * COL_BLOCKS] = blk[3];
   }
@@ -73,7 +73,7 @@ fn multiply(wid: vec3u, lid: vec3u) -> array<mat4x4f, 4> {
   let r0 = wid.y * 4u * ROW_BLOCKS;
   let c0 = wid.x * 4u * COL_BLOCKS;
   let me = lid.y * WG_X + lid.x;
-  let stages = (K + BK - 1u) / BK;
+  let stages = (dims.k + BK - 1u) / BK;
   var t: array<mat4x4f, 4>;
   load(0u, wid.z, r0, c0, 0u, me);
   workgroupBarrier();
@@ -104,13 +104,13 @@ fn corner(wid: vec3u, lid: vec3u, i: u32, j: u32) -> vec2u {
 // Stores the rows of block m that lie in C. The loop's trip count is not a constant, so it is
 // not unrolled (CPU drivers spend their compile time per memory access), and m stays a value.
 fn put_block(z: u32, at: vec2u, m: mat4x4f) {
-  if (at.y >= N) { return; }
-  for (var r = 0u; r < min(4u, M - min(M, at.x)); r++) { put(z, at.x + r, at.y, m[r]); }
+  if (at.y >= dims.n) { return; }
+  for (var r = 0u; r < min(4u, dims.m - min(dims.m, at.x)); r++) { put(z, at.x + r, at.y, m[r]); }
 }
 
 fn put_block_bias(z: u32, at: vec2u, m: mat4x4f) {
-  if (at.y >= N) { return; }
-  for (var r = 0u; r < min(4u, M - min(M, at.x)); r++) { put_bias(z, at.x + r, at.y, m[r]); }
+  if (at.y >= dims.n) { return; }
+  for (var r = 0u; r < min(4u, dims.m - min(dims.m, at.x)); r++) { put_bias(z, at.x + r, at.y, m[r]); }
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

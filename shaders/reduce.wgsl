@@ -3,12 +3,6 @@
 // plus whole-array sums into a slot of a metrics buffer. Descriptors: src/kernels/reduce.ts.
 
 override WG: u32 = 256;       // a power of two: the tree reduction halves it
-override OUTER: u32;
-override AXIS: u32;
-override INNER: u32;
-override ROWS: u32;
-override COLS: u32;
-override N: u32;
 override SCALE: f32 = 1.0;
 override SLOT: u32 = 0u;
 override ACCUMULATE: bool = false;
@@ -17,6 +11,18 @@ override ACCUMULATE: bool = false;
 const NO_SLOT: u32 = 0xffffffffu;
 override ROWS_SLOT: u32 = NO_SLOT;
 override TERMS_PER_ROW: u32 = 1u;
+
+// The shape: launch parameters (group 1), so that every shape of one kernel and settings
+// shares a pipeline. Each kernel reads the fields it names (the others are 0).
+struct ReduceDims {
+  outer: u32,
+  axis: u32,
+  inner: u32,
+  rows: u32,
+  cols: u32,
+  n: u32,
+}
+@group(1) @binding(0) var<uniform> dims: ReduceDims;
 
 // Terms summed by one thread are added in blocks of BLOCK, each block total then joining
 // the thread's running total: rounding error grows with BLOCK + terms/(BLOCK·WG), not terms/WG.
@@ -33,14 +39,23 @@ var<workgroup> partial: array<f32, WG>;
 
 // This thread's share of Σ x[base + (t / run) * jump + (t % run) * step] over terms
 // t = lid, lid + WG, … < count: the (run, jump, step) triple describes every layout here.
+// The quotient and remainder of t advance by those of WG instead of being divided out per
+// term: run is a launch parameter, and a division by a runtime value is slow on CPU drivers.
 fn thread_sum(lid: u32, count: u32, base: u32, run: u32, jump: u32, step: u32) -> f32 {
   var total = 0.0;
   var t = lid;
+  var q = lid / run;
+  var r = lid % run;
+  let dq = WG / run;
+  let dr = WG % run;
   while (t < count) {
     var block = 0.0;
     for (var j = 0u; j < BLOCK && t < count; j++) {
-      block += x[base + (t / run) * jump + (t % run) * step];
+      block += x[base + q * jump + r * step];
       t += WG;
+      q += dq;
+      r += dr;
+      if (r >= run) { r -= run; q += 1u; }
     }
     total += block;
   }
@@ -67,9 +82,9 @@ fn output_index(wid: vec3u, groups: vec3u) -> u32 {
 fn sum_axis(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
             @builtin(local_invocation_index) lid: u32) {
   let k = output_index(wid, groups);
-  if (k >= OUTER * INNER) { return; }
-  let base = (k / INNER) * AXIS * INNER + k % INNER;
-  let total = workgroup_sum(lid, thread_sum(lid, AXIS, base, AXIS, 0u, INNER));
+  if (k >= dims.outer * dims.inner) { return; }
+  let base = (k / dims.inner) * dims.axis * dims.inner + k % dims.inner;
+  let total = workgroup_sum(lid, thread_sum(lid, dims.axis, base, dims.axis, 0u, dims.inner));
   if (lid == 0u) { out[k] = SCALE * total; }
 }
 
@@ -78,8 +93,8 @@ fn sum_axis(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
 fn sum_channels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
                 @builtin(local_invocation_index) lid: u32) {
   let c = output_index(wid, groups);
-  if (c >= AXIS) { return; }
-  let total = workgroup_sum(lid, thread_sum(lid, OUTER * INNER, c * INNER, INNER, AXIS * INNER, 1u));
+  if (c >= dims.axis) { return; }
+  let total = workgroup_sum(lid, thread_sum(lid, dims.outer * dims.inner, c * dims.inner, dims.inner, dims.axis * dims.inner, 1u));
   if (lid == 0u) { out[c] = total; }
 }
 
@@ -87,8 +102,8 @@ fn sum_channels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) grou
 @compute @workgroup_size(WG)
 fn broadcast_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WG;
-  if (i >= OUTER * AXIS * INNER) { return; }
-  out[i] = SCALE * x[(i / (AXIS * INNER)) * INNER + i % INNER];
+  if (i >= dims.outer * dims.axis * dims.inner) { return; }
+  out[i] = SCALE * x[(i / (dims.axis * dims.inner)) * dims.inner + i % dims.inner];
 }
 
 // out[j] = Σ_r x[r, j] over the AXIS rows of [AXIS, INNER]: one invocation per column, so
@@ -96,17 +111,17 @@ fn broadcast_axis(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 @compute @workgroup_size(WG)
 fn sum_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let j = gid.x + gid.y * groups.x * WG;
-  if (j >= INNER) { return; }
+  if (j >= dims.inner) { return; }
   var total = 0.0;
-  for (var r = 0u; r < AXIS; r++) { total += x[r * INNER + j]; }
+  for (var r = 0u; r < dims.axis; r++) { total += x[r * dims.inner + j]; }
   out[j] = total;
 }
 
 // out[SLOT] = (ACCUMULATE ? out[SLOT] : 0) + SCALE · Σ x[0..N): one workgroup strides over x.
 @compute @workgroup_size(WG)
 fn sum_to_slot(@builtin(local_invocation_index) lid: u32) {
-  var count = N;
-  if (ROWS_SLOT != NO_SLOT) { count = min(N, u32(out[ROWS_SLOT]) * TERMS_PER_ROW); }
+  var count = dims.n;
+  if (ROWS_SLOT != NO_SLOT) { count = min(dims.n, u32(out[ROWS_SLOT]) * TERMS_PER_ROW); }
   let total = workgroup_sum(lid, thread_sum(lid, count, 0u, count, 0u, 1u));
   if (lid == 0u) { out[SLOT] = select(0.0, out[SLOT], ACCUMULATE) + SCALE * total; }
 }
@@ -114,9 +129,9 @@ fn sum_to_slot(@builtin(local_invocation_index) lid: u32) {
 // Index of the first maximum of row r (torch.argmax picks the first on ties).
 fn row_argmax(r: u32) -> u32 {
   var best = 0u;
-  var best_value = x[r * COLS];
-  for (var j = 1u; j < COLS; j++) {
-    let v = x[r * COLS + j];
+  var best_value = x[r * dims.cols];
+  for (var j = 1u; j < dims.cols; j++) {
+    let v = x[r * dims.cols + j];
     if (v > best_value) { best = j; best_value = v; }
   }
   return best;
@@ -126,7 +141,7 @@ fn row_argmax(r: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn argmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let r = gid.x + gid.y * groups.x * WG;
-  if (r >= ROWS) { return; }
+  if (r >= dims.rows) { return; }
   indices[r] = row_argmax(r);
 }
 
@@ -134,8 +149,8 @@ fn argmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
 // One workgroup; counts travel as f32, exact below 2^24 rows.
 @compute @workgroup_size(WG)
 fn count_correct(@builtin(local_invocation_index) lid: u32) {
-  var rows = ROWS;
-  if (ROWS_SLOT != NO_SLOT) { rows = min(ROWS, u32(metrics[ROWS_SLOT])); }
+  var rows = dims.rows;
+  if (ROWS_SLOT != NO_SLOT) { rows = min(dims.rows, u32(metrics[ROWS_SLOT])); }
   var hits = 0u;
   for (var r = lid; r < rows; r += WG) {
     hits += select(0u, 1u, row_argmax(r) == labels[r]);

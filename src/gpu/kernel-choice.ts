@@ -8,6 +8,7 @@ import { ConfigError } from '../errors';
 import { defaultChoiceStore, type ChoiceStore } from './kernel-choice-store';
 import { PassTimer } from './pass-timer';
 import type { PipelineCache } from './pipelines';
+import { paramsGroup, paramsWords } from './launch-params';
 import { pipelineKey, type ComputeProgram } from './program';
 
 /** What a choice table knows about an adapter (GPUAdapterInfo's strings, '' where unknown). */
@@ -167,6 +168,7 @@ export class KernelChooser {
     const buffers = alt.bindingFloats.map((floats) =>
       this.device.createBuffer({ label: `trial ${alt.shapeClass}`, size: Math.max(16, Math.ceil(floats / 4) * 16), usage: GPUBufferUsage.STORAGE }),
     );
+    const uniforms: GPUBuffer[] = [];
     const timer = this.device.features.has('timestamp-query') ? new PassTimer(this.device) : undefined;
     const ms: Record<string, number> = {};
     try {
@@ -176,14 +178,15 @@ export class KernelChooser {
           layout: pipeline.layout,
           entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
         });
-        const run = (repeats: number, by: PassTimer | undefined) => this.time(pipeline.pipeline, bindGroup, programs[i]!.workgroups, repeats, by);
+        const groups = [bindGroup, ...(pipeline.paramsLayout ? [paramsGroup(this.device, pipeline, { buffer: this.paramsUniform(programs[i]!, uniforms) })] : [])];
+        const run = (repeats: number, by: PassTimer | undefined) => this.time(pipeline.pipeline, groups, programs[i]!.workgroups, repeats, by);
         await run(1, undefined); // untimed: some drivers (lavapipe) compile at the first dispatch
         const once = await run(1, timer);
         const repeats = Math.max(1, Math.min(MAX_REPEATS, Math.floor(TRIAL_MS / Math.max(once, 1e-3))));
         ms[alt.candidates[i]!] = repeats === 1 ? once : (await run(repeats, timer)) / repeats;
       }
     } finally {
-      for (const buffer of buffers) buffer.destroy();
+      for (const buffer of [...buffers, ...uniforms]) buffer.destroy();
       timer?.destroy();
     }
     const timed = Object.entries(ms);
@@ -195,14 +198,23 @@ export class KernelChooser {
     return { name, ms, held: [keys[winner]!] };
   }
 
+  /** A candidate's launch parameters in a uniform, destroyed with the trial's buffers. */
+  private paramsUniform(program: ComputeProgram, uniforms: GPUBuffer[]): GPUBuffer {
+    const words = paramsWords(program);
+    const buffer = this.device.createBuffer({ label: `trial ${program.label} params`, size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(buffer, 0, words);
+    uniforms.push(buffer);
+    return buffer;
+  }
+
   /** Milliseconds of `repeats` dispatches in one pass: GPU time with a timer, else wall time. */
-  private async time(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, [x, y, z]: readonly number[], repeats: number, timer: PassTimer | undefined): Promise<number> {
+  private async time(pipeline: GPUComputePipeline, groups: readonly GPUBindGroup[], [x, y, z]: readonly number[], repeats: number, timer: PassTimer | undefined): Promise<number> {
     timer?.reset();
     const timestampWrites = timer?.next();
     const encoder = this.device.createCommandEncoder({ label: 'kernel trial' });
     const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    groups.forEach((group, index) => pass.setBindGroup(index, group));
     for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(x!, y!, z!);
     pass.end();
     const start = performance.now();

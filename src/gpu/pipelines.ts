@@ -1,14 +1,18 @@
-// One pipeline cache per device, keyed by (shader, entry point, bindings, constants).
+// One pipeline cache per device, keyed by (shader, entry point, bindings, constants): programs
+// that differ only in their launch parameters or dispatch size share a pipeline.
 // Pipeline creation is validated inside an error scope so a WGSL error surfaces as a
 // typed GpuError naming the kernel, never as a silent uncaptured error.
 import { toGpuError } from './errors';
 import { pipelineKey, type BindingKind, type ComputeProgram } from './program';
 
-/** A pipeline plus the bind group layout it was made with. */
+/** A pipeline plus the bind group layouts it was made with, handed out for one program. */
 export interface Pipeline {
   readonly key: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /** Group 1's layout (the launch parameters' uniform), when the program has parameters. */
+  readonly paramsLayout?: GPUBindGroupLayout;
+  /** The program it was asked for: its parameters and dispatch size are this launch's. */
   readonly program: ComputeProgram;
 }
 
@@ -82,14 +86,15 @@ export class PipelineCache {
     return this.entry(key, program);
   }
 
-  private entry(key: string, program: ComputeProgram): Promise<Pipeline> {
+  private async entry(key: string, program: ComputeProgram): Promise<Pipeline> {
     let entry = this.pipelines.get(key);
     if (!entry) {
       entry = this.compile(key, program);
       this.pipelines.set(key, entry);
       entry.catch(() => this.pipelines.delete(key)); // a failed compile may be retried
     }
-    return entry;
+    const made = await entry;
+    return made.program === program ? made : { ...made, program };
   }
 
   private module(program: ComputeProgram): GPUShaderModule {
@@ -113,10 +118,16 @@ export class PipelineCache {
         buffer: { type: BUFFER_TYPE[kind] },
       })),
     });
+    const paramsLayout = program.params
+      ? device.createBindGroupLayout({
+          label: `${program.label} params`,
+          entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }],
+        })
+      : undefined;
     const module = this.module(program);
     const descriptor: GPUComputePipelineDescriptor = {
       label: program.label,
-      layout: device.createPipelineLayout({ label: program.label, bindGroupLayouts: [layout] }),
+      layout: device.createPipelineLayout({ label: program.label, bindGroupLayouts: paramsLayout ? [layout, paramsLayout] : [layout] }),
       compute: { module, entryPoint: program.entryPoint, constants: { ...program.constants } },
     };
     let pipeline: GPUComputePipeline | undefined;
@@ -134,7 +145,7 @@ export class PipelineCache {
       throw toGpuErrorFromUnknown(createError, `pipeline creation for ${program.label}`, messages);
     }
     this.created++;
-    return { key, pipeline, layout, program };
+    return { key, pipeline, layout, ...(paramsLayout ? { paramsLayout } : {}), program };
   }
 }
 

@@ -1,5 +1,6 @@
 // What a kernel descriptor hands the GPU layer: WGSL text, entry point, binding kinds,
-// override constants (static shapes and settings) and the dispatch size.
+// override constants (settings baked into the pipeline), launch parameters (values that vary
+// between launches of one pipeline, such as a matmul's shape) and the dispatch size.
 
 /** How a kernel sees one binding: read-only storage, read-write storage, or uniform. */
 export type BindingKind = 'read' | 'write' | 'uniform';
@@ -15,6 +16,12 @@ export interface ComputeProgram {
   readonly bindings: readonly BindingKind[];
   /** WGSL `override` constants: shapes and settings baked into the pipeline. */
   readonly constants: Readonly<Record<string, number>>;
+  /**
+   * Launch parameters: u32 words the kernel reads from a uniform at group 1, binding 0 (at
+   * most PARAMS_WORDS, src/gpu/launch-params.ts). Not part of the pipeline key, so programs that differ only here (a
+   * matmul's shape) share one pipeline: fewer pipelines to compile on a cold start.
+   */
+  readonly params?: readonly number[];
   /** Workgroup counts to dispatch. */
   readonly workgroups: readonly [number, number, number];
 }
@@ -40,7 +47,8 @@ export function pipelineKey(program: ComputeProgram): string {
     .sort()
     .map((k) => `${k}=${program.constants[k]}`)
     .join(',');
-  return `${program.label}|${program.entryPoint}|${program.bindings.join('')}|${constants}|${hashText(program.shader)}`;
+  const bindings = program.bindings.join('') + (program.params ? '+params' : '');
+  return `${program.label}|${program.entryPoint}|${bindings}|${constants}|${hashText(program.shader)}`;
 }
 
 function hashText(text: string): string {

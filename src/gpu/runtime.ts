@@ -3,10 +3,12 @@
 // creates so tests and benchmarks can prove the hot path allocates nothing.
 import { ConfigError } from '../errors';
 import { requestGpuDevice, type DeviceOptions, type GpuDevice } from './device';
-import { DeviceLostError, toGpuError } from './errors';
+import { DeviceLostError } from './errors';
 import { adapterFacts, KernelChooser, type KernelChoiceOptions } from './kernel-choice';
 import { PassTimer, type PassTiming } from './pass-timer';
 import { PipelineCache, type Pipeline } from './pipelines';
+import { Readback } from './readback';
+import { paramsGroup, paramsWords } from './launch-params';
 import type { ComputeProgram } from './program';
 
 /** Counters since the runtime was created (take differences to get per-step numbers). */
@@ -34,6 +36,8 @@ export interface BufferCopy {
 export interface Launch {
   readonly pipeline: Pipeline;
   readonly bindGroup: GPUBindGroup;
+  /** Group 1, the launch parameters' uniform: needed when the program has parameters. */
+  readonly params?: GPUBindGroup;
   /** Defaults to the program's own dispatch size. */
   readonly workgroups?: readonly [number, number, number];
 }
@@ -47,7 +51,9 @@ export class GpuRuntime {
   readonly device: GPUDevice;
   readonly pipelines: PipelineCache;
   private readonly sizes = new WeakMap<GPUBuffer, number>();
-  private readonly staging = new Map<number, GPUBuffer[]>();
+  private readonly readback: Readback;
+  /** launch()'s uniforms of launch parameters, one per distinct value, kept for the runtime's life. */
+  private readonly paramBuffers = new Map<string, GPUBuffer>();
   private passTimer: PassTimer | undefined;
   private timingPasses = false;
   private readonly counters = { dispatches: 0, submits: 0, readbacks: 0, bufferAllocations: 0, bytesHeld: 0 };
@@ -62,6 +68,13 @@ export class GpuRuntime {
   constructor(readonly gpu: GpuDevice, kernelChoice?: KernelChoiceOptions) {
     this.device = gpu.device;
     this.pipelines = new PipelineCache(gpu.device);
+    this.readback = new Readback({
+      device: gpu.device,
+      deviceLost: gpu.lost,
+      createBuffer: (bytes, label, usage) => this.createBuffer(bytes, label, usage),
+      throwPendingErrors: () => this.throwPendingErrors(),
+      countReadback: () => this.countReadback(),
+    });
     this.kernelChoice = new KernelChooser(gpu.device, adapterFacts(gpu.adapter), this.pipelines, kernelChoice);
     void gpu.lost.then((error) => {
       this.lostError = error;
@@ -193,6 +206,30 @@ export class GpuRuntime {
     });
   }
 
+  /** Group 1 of a program with launch parameters: `resource` holds its PARAMS_WORDS words. */
+  paramsGroup(pipeline: Pipeline, resource: BufferResource): GPUBindGroup {
+    return paramsGroup(this.device, pipeline, 'buffer' in resource ? resource : { buffer: resource });
+  }
+
+  /**
+   * A launch of `pipeline` (its program's dispatch size) on `resources`, with its launch
+   * parameters in a uniform the runtime keeps (one per distinct value): for kernels run
+   * directly (tests, benchmarks). Compiled models make their launches when they are built.
+   */
+  launch(pipeline: Pipeline, resources: readonly BufferResource[], label?: string): Launch {
+    const bindGroup = this.bindGroup(pipeline, resources, label);
+    const { program } = pipeline;
+    if (!program.params) return { pipeline, bindGroup, workgroups: program.workgroups };
+    const words = paramsWords(program);
+    const key = words.join(',');
+    let buffer = this.paramBuffers.get(key);
+    if (!buffer) {
+      buffer = this.uniform(words, `${program.label} params`);
+      this.paramBuffers.set(key, buffer);
+    }
+    return { pipeline, bindGroup, params: this.paramsGroup(pipeline, buffer), workgroups: program.workgroups };
+  }
+
   /**
    * Records every launch into one compute pass, then the buffer copies (e.g. metrics into a
    * staging buffer for an asynchronous readback), and submits it all once. Does not wait.
@@ -206,6 +243,7 @@ export class GpuRuntime {
       const [x, y, z] = launch.workgroups ?? launch.pipeline.program.workgroups;
       pass.setPipeline(launch.pipeline.pipeline);
       pass.setBindGroup(0, launch.bindGroup);
+      if (launch.params) pass.setBindGroup(1, launch.params);
       pass.dispatchWorkgroups(x, y, z);
     }
     pass.end();
@@ -221,30 +259,7 @@ export class GpuRuntime {
    */
   async read(buffer: GPUBuffer, bytes = this.sizes.get(buffer) ?? buffer.size): Promise<ArrayBuffer> {
     this.checkAlive();
-    const size = alignedSize(bytes);
-    // Staging buffers come in power-of-two sizes, so reads of many different lengths (predict
-    // on any sample count) share a few of them instead of keeping one per length.
-    const stagingSize = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
-    const stagingBuffer = this.takeStaging(stagingSize);
-    const encoder = this.device.createCommandEncoder({ label: 'readback' });
-    encoder.copyBufferToBuffer(buffer, 0, stagingBuffer, 0, Math.min(size, buffer.size));
-    this.device.queue.submit([encoder.finish()]);
-    this.counters.readbacks++;
-    try {
-      await stagingBuffer.mapAsync(GPUMapMode.READ);
-    } catch (cause) {
-      // A lost device rejects mapAsync (Dawn: "AbortError"); its lost promise may settle a
-      // moment later, so give it that moment before calling this a readback error.
-      const lost = await Promise.race([this.gpu.lost, new Promise<undefined>((r) => setTimeout(r, 50))]);
-      if (lost) throw lost;
-      this.throwPendingErrors();
-      throw toGpuError({ message: String(cause) } as GPUError, 'readback');
-    }
-    const copy = stagingBuffer.getMappedRange(0, size).slice(0, bytes);
-    stagingBuffer.unmap();
-    this.staging.get(stagingSize)!.push(stagingBuffer);
-    this.throwPendingErrors();
-    return copy;
+    return this.readback.read(buffer, bytes, alignedSize(bytes));
   }
 
   /** Counts a readback started elsewhere (a mapAsync of a staging buffer the caller owns). */
@@ -275,7 +290,6 @@ export class GpuRuntime {
     return { ...this.counters, pipelinesCreated: this.pipelines.created };
   }
 
-  /** Destroys the device and everything on it. */
   /**
    * Starts timing every compute pass submitted from now on with timestamp queries (up to
    * PassTimer.CAPACITY passes). Returns false, timing nothing, when the device lacks the
@@ -301,19 +315,11 @@ export class GpuRuntime {
     return timing;
   }
 
+  /** Destroys the device and everything on it. */
   destroy(): void {
     // Lost from now on, not only once device.lost settles: a call right after must throw.
     this.lostError ??= new DeviceLostError('destroyed', 'GpuRuntime.destroy() was called');
     this.passTimer?.destroy();
     this.gpu.destroy();
-  }
-
-  private takeStaging(size: number): GPUBuffer {
-    let free = this.staging.get(size);
-    if (!free) this.staging.set(size, (free = []));
-    return (
-      free.pop() ??
-      this.createBuffer(size, `staging ${size}B`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST)
-    );
   }
 }

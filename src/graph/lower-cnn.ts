@@ -1,17 +1,7 @@
 // Lowering rules of the convolutional ops (conv2d, pooling, group norm): their forward
 // kernel calls and gradients. Part of the one rule table in ./lower.ts.
-import {
-  col2im,
-  conv2dDims,
-  conv2dForward,
-  conv2dInputGrad,
-  conv2dPath,
-  conv2dWeightGrad,
-  conv2dWeightGradSplits,
-  im2col,
-  im2colFloats,
-  type Conv2dShape,
-} from '../kernels/conv';
+import { conv2dDims, conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dWeightGradSplits, type Conv2dShape } from '../kernels/conv';
+import { col2im, conv2dPath, im2col, im2colFloats } from '../kernels/im2col';
 import { matmul } from '../kernels/matmul';
 import { groupNormBackward, groupNormForward, groupNormParamsBackward, type GroupNormShape } from '../kernels/norm';
 import {

@@ -1,6 +1,7 @@
 // A schedule is the ordered list of kernel calls of one step (or one evaluation batch), each
 // naming its buffers by key. Materializing it plans the buffers, compiles the pipelines and
 // makes the bind groups once; running it afterwards is a single submit.
+import { packParams, PARAMS_WORDS } from '../gpu/launch-params';
 import type { ComputeProgram } from '../gpu/program';
 import { alignedSize, type BufferResource, type GpuRuntime, type Launch } from '../gpu/runtime';
 import { ResourceLimitError } from '../errors';
@@ -174,9 +175,17 @@ export async function materialize(runtime: GpuRuntime, schedule: Schedule, share
   }
 
   const pipelines = await Promise.all(schedule.calls.map((call) => runtime.acquirePipeline(call.program)));
-  const launches = schedule.calls.map((call, i) => {
+  // Every launch's parameters in one uniform of the schedule's own, written once.
+  const packed = packParams(pipelines.map((p) => p.program), runtime.device.limits.minUniformBufferOffsetAlignment);
+  const params = packed && { buffer: runtime.uniform(packed.words, `${label} launch parameters`), offsets: packed.offsets };
+  if (params) owned.push(params.buffer);
+  const launches = schedule.calls.map((call, i): Launch => {
     const pipeline = pipelines[i]!;
-    return { pipeline, bindGroup: runtime.bindGroup(pipeline, call.keys.map((key) => resources.get(key)!)) };
+    const bindGroup = runtime.bindGroup(pipeline, call.keys.map((key) => resources.get(key)!));
+    const { workgroups } = pipeline.program;
+    const offset = params?.offsets[i];
+    if (!params || offset === undefined) return { pipeline, bindGroup, workgroups };
+    return { pipeline, bindGroup, workgroups, params: runtime.paramsGroup(pipeline, { buffer: params.buffer, offset, size: PARAMS_WORDS * 4 }) };
   });
   return { launches, buffers, owned, pipelineKeys: pipelines.map((p) => p.key) };
 }

@@ -5,6 +5,7 @@ export * from './clip';
 export * from './conv';
 export * from './dropout';
 export * from './elementwise';
+export * from './im2col';
 export * from './losses';
 export * from './matmul';
 export * from './matmul-choice';

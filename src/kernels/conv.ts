@@ -2,16 +2,19 @@
 // [C_out, C_in/groups, KH, KW]): forward, input gradient and weight gradient, each a GEMM
 // over an implicit im2col matrix. shaders/conv.wgsl supplies the operand blocks; the matmul
 // family's kernels (register-tiled, or subgroup-broadcast where the device has subgroups)
-// multiply them and store with the bias + activation epilogue, so no maths is copied.
+// multiply them and store with the bias + activation epilogue, so no maths is copied. Like a
+// matmul, each pass offers every kernel variant as an alternative (family 'conv2d'), and a
+// compiled model's runtime runs the one chosen for its adapter and shape class.
 //
-// The other path materializes the im2col matrix (shaders/im2col.wgsl) and runs the matmul
-// kernels on it; conv2dPath says which is used and what was measured.
+// The other path materializes the im2col matrix (src/kernels/im2col.ts) and runs the matmul
+// kernels on it; conv2dPath there says which is used and what was measured.
 import { ConfigError } from '../errors';
 import source from '../../shaders/conv.wgsl?raw';
-import im2colSource from '../../shaders/im2col.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 import type { Activation } from './elementwise';
-import { DEFAULT_MATMUL_TILE, gemm, type MatmulTile } from './matmul';
+import { DEFAULT_MATMUL_TILE, gemm, type MatmulBlockTile, type MatmulTile, type MatmulVariant } from './matmul';
+import type { ConvPath } from './im2col';
+import { gemmShapeClass, matmulAlternatives } from './matmul-choice';
 
 /** A number for both spatial dimensions, or [height, width]. */
 export type Pair = number | readonly [number, number];
@@ -38,7 +41,15 @@ export interface Conv2dShape {
   subgroupSize?: number;
   /** Register tile when there are no subgroups. */
   tile?: MatmulTile;
-  /** Force the im2col path (see conv2dPath); default: the measured choice. */
+  /**
+   * The kernel body (see MatmulShape.variant). Given (or a `tile`), the program is exactly that
+   * kernel; left out, it is the subgroup body when `subgroupSize` is set, else the
+   * register-tiled one, offering every variant to the runtime's choice (family 'conv2d').
+   */
+  variant?: MatmulVariant;
+  /** Block tile of the tiled body (default DEFAULT_BLOCK_TILE, 64×64). */
+  blockTile?: MatmulBlockTile;
+  /** Force the im2col path (see conv2dPath in src/kernels/im2col.ts); default: the measured choice. */
   path?: ConvPath;
   /**
    * Weight gradient: how many partial sums the N·OH·OW reduction is split into (they are
@@ -104,7 +115,7 @@ export function conv2dDims(shape: Conv2dShape): Conv2dDims {
 }
 
 /** The sizes shaders/conv.wgsl and shaders/im2col.wgsl share, as their override constants. */
-function geometry(d: Conv2dDims): Record<string, number> {
+export function convGeometry(d: Conv2dDims): Record<string, number> {
   return {
     BATCH: d.n,
     CI: d.cin / d.groups,
@@ -124,15 +135,28 @@ function geometry(d: Conv2dDims): Record<string, number> {
 }
 
 function constants(d: Conv2dDims, mode: number): Record<string, number> {
-  return { ...geometry(d), MODE: mode, G: d.groups, CO: d.cout / d.groups };
+  return { ...convGeometry(d), MODE: mode, G: d.groups, CO: d.cout / d.groups };
 }
 
-const describe = (d: Conv2dDims) =>
+/** The convolution for errors: "x [n, c, h, w] * w [out, c/groups, kh, kw]". */
+export const describeConv = (d: Conv2dDims) =>
   `x [${d.n}, ${d.cin}, ${d.h}, ${d.w}] * w [${d.cout}, ${d.cin / d.groups}, ${d.kh}, ${d.kw}]`;
 
-function program(shape: Conv2dShape, mode: 0 | 1 | 2, variant: string, m: number, n: number, k: number, batch: number, bias: boolean) {
+const PASS_NAMES = ['forward', 'inputGrad', 'weightGrad'] as const;
+
+/** f32 words of each binding of a pass (x or dy, w or dy, bias, output), for kernel trials. */
+function bindingFloats(d: Conv2dDims, mode: 0 | 1 | 2, bias: boolean, outputFloats: number): number[] {
+  const x = d.n * d.cin * d.h * d.w;
+  const w = d.cout * (d.cin / d.groups) * d.kh * d.kw;
+  const dy = d.n * d.cout * d.oh * d.ow;
+  const inputs = [[x, w], [dy, w], [x, dy]][mode]!;
+  return [...inputs, ...(bias ? [d.cout] : []), outputFloats];
+}
+
+function program(shape: Conv2dShape, mode: 0 | 1 | 2, m: number, n: number, k: number, batch: number, bias: boolean): ComputeProgram {
   const d = conv2dDims(shape);
-  return gemm(
+  const pass = PASS_NAMES[mode];
+  const made = gemm(
     {
       m,
       n,
@@ -144,13 +168,30 @@ function program(shape: Conv2dShape, mode: 0 | 1 | 2, variant: string, m: number
       alpha: shape.alpha,
       tile: shape.tile ?? DEFAULT_MATMUL_TILE,
       subgroupSize: shape.subgroupSize,
+      variant: shape.variant,
+      blockTile: shape.blockTile,
       // Each gathered im2col block is reused by every row block: 8 blocks (32 rows) measured
       // 26% faster than 4 for the forward and 41% for the weight gradient of
       // Conv2d(16→32, 3×3) on 14×14, batch 128, on lavapipe.
       maxRowBlocks: 8,
     },
-    { family: 'conv2d', variant, what: describe(d), source, constants: constants(d, mode) },
+    { family: 'conv2d', variant: pass, what: describeConv(d), source, constants: constants(d, mode) },
   );
+  // Explicit settings are an explicit kernel.
+  if (shape.variant !== undefined || shape.tile !== undefined) return made;
+  const alternatives = matmulAlternatives({
+    family: 'conv2d',
+    shapeClass: gemmShapeClass(`conv2d ${pass}`, m, n, k, batch),
+    m,
+    n,
+    k,
+    batch,
+    fallback: shape.subgroupSize === undefined ? 'register' : 'subgroup',
+    subgroups: shape.subgroupSize !== undefined,
+    bindingFloats: bindingFloats(d, mode, bias, batch * m * n),
+    make: (spec) => program({ ...shape, ...spec.settings }, mode, m, n, k, batch, bias),
+  });
+  return { ...made, alternatives } as ComputeProgram;
 }
 
 /**
@@ -161,7 +202,7 @@ function program(shape: Conv2dShape, mode: 0 | 1 | 2, variant: string, m: number
 export function conv2dForward(shape: Conv2dShape): ComputeProgram {
   const d = conv2dDims(shape);
   const [ci, co] = [d.cin / d.groups, d.cout / d.groups];
-  return program(shape, 0, 'forward', co, d.oh * d.ow, ci * d.kh * d.kw, d.n * d.groups, shape.bias ?? false);
+  return program(shape, 0, co, d.oh * d.ow, ci * d.kh * d.kw, d.n * d.groups, shape.bias ?? false);
 }
 
 /**
@@ -172,7 +213,7 @@ export function conv2dForward(shape: Conv2dShape): ComputeProgram {
 export function conv2dInputGrad(shape: Conv2dShape): ComputeProgram {
   const d = conv2dDims(shape);
   const [ci, co] = [d.cin / d.groups, d.cout / d.groups];
-  return program(shape, 1, 'inputGrad', ci, d.h * d.w, co * d.kh * d.kw, d.n * d.groups, false);
+  return program(shape, 1, ci, d.h * d.w, co * d.kh * d.kw, d.n * d.groups, false);
 }
 
 /** Workgroups a weight-gradient split should leave the GPU, at least (see Conv2dShape.splits). */
@@ -186,7 +227,8 @@ export function conv2dWeightGradSplits(shape: Conv2dShape): { splits: number; te
   const total = d.n * d.oh * d.ow;
   let splits = shape.splits;
   if (splits === undefined) {
-    const one = conv2dWeightGradProgram(shape, 1, Math.ceil(total / 4) * 4);
+    // From the default body's grid, so that every variant of a pass has the same splits (and bindings).
+    const one = conv2dWeightGradProgram({ ...shape, variant: undefined, blockTile: undefined }, 1, Math.ceil(total / 4) * 4);
     const groups = one.workgroups[0] * one.workgroups[1] * one.workgroups[2];
     splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / groups), Math.floor(total / MIN_TERMS_PER_SPLIT)));
   }
@@ -199,7 +241,7 @@ export function conv2dWeightGradSplits(shape: Conv2dShape): { splits: number; te
 function conv2dWeightGradProgram(shape: Conv2dShape, splits: number, terms: number): ComputeProgram {
   const d = conv2dDims(shape);
   const [ci, co] = [d.cin / d.groups, d.cout / d.groups];
-  return program(shape, 2, 'weightGrad', co, ci * d.kh * d.kw, terms, splits * d.groups, false);
+  return program(shape, 2, co, ci * d.kh * d.kw, terms, splits * d.groups, false);
 }
 
 /**
@@ -212,70 +254,4 @@ function conv2dWeightGradProgram(shape: Conv2dShape, splits: number, terms: numb
 export function conv2dWeightGrad(shape: Conv2dShape): ComputeProgram {
   const { splits, terms } = conv2dWeightGradSplits(shape);
   return conv2dWeightGradProgram(shape, splits, terms);
-}
-
-/**
- * How a convolution runs. 'implicit': the GEMMs above read x and dy through im2col index
- * maps. 'im2col': the im2col matrix is written once per step (and kept for the weight
- * gradient), then the matmul kernels run on stored matrices and col2im folds the input
- * gradient back. conv2dPath chooses.
- */
-export type ConvPath = 'implicit' | 'im2col';
-
-/** The im2col matrix is kept only up to this size (it lives from the forward to the backward pass). */
-export const IM2COL_MAX_BYTES = 64 * 2 ** 20;
-
-/**
- * The path for a shape: 'implicit', unless `shape.path` asks for im2col (groups = 1 only).
- * Measured on lavapipe (2 cores, batch 128, ms per pass, implicit vs im2col + matmul):
- * Conv2d(1→16, 3×3, pad 1) on 28×28: forward 27.1 vs 49.2, input grad 78.3 vs 28.3 (not
- * needed for a first layer), weight grad 34.6 vs 26.2; Conv2d(16→32, 3×3, pad 1) on 14×14:
- * forward 64.7 vs 77.3, input grad 48.4 vs 79.7, weight grad 50.7 vs 51.1. Writing and
- * reading the im2col matrix costs more than the index maps save on these drivers.
- */
-export function conv2dPath(shape: Conv2dShape): ConvPath {
-  const d = conv2dDims(shape);
-  if (shape.path !== 'im2col') return 'implicit';
-  if (d.groups !== 1) throw new ConfigError(`conv2d: the im2col path needs groups = 1, got ${d.groups}`);
-  if (im2colFloats(d) * 4 > IM2COL_MAX_BYTES) {
-    throw new ConfigError(`conv2d: the im2col matrix of ${describe(d)} needs ${im2colFloats(d) * 4} bytes, over ${IM2COL_MAX_BYTES}`);
-  }
-  return 'im2col';
-}
-
-/** Floats of the im2col matrix [N, C_in·KH·KW, OH·OW]. */
-export function im2colFloats(d: Conv2dDims): number {
-  return d.n * d.cin * d.kh * d.kw * d.oh * d.ow;
-}
-
-function im2colProgram(shape: Conv2dShape, entryPoint: 'im2col' | 'col2im'): ComputeProgram {
-  const d = conv2dDims(shape);
-  if (d.groups !== 1) throw new ConfigError(`conv2d: ${entryPoint} handles groups = 1, got ${d.groups}`);
-  const count = entryPoint === 'im2col' ? im2colFloats(d) : d.n * d.cin * d.h * d.w;
-  if (count >= 2 ** 32) throw new ConfigError(`conv2d: ${describe(d)} needs ${count} ${entryPoint} values, over 2^32 − 1`);
-  const wg = 256;
-  return {
-    label: `conv2d.${entryPoint}`,
-    shader: im2colSource,
-    entryPoint,
-    bindings: ['read', 'write'],
-    constants: { WG: wg, ...geometry(d) },
-    workgroups: grid1d(count, wg),
-  };
-}
-
-/**
- * The im2col matrix (groups = 1). Bindings: x (read, f32 [N, C_in, H, W]), col (write, f32
- * [N, C_in·KH·KW, OH·OW], 0 in the padding).
- */
-export function im2col(shape: Conv2dShape): ComputeProgram {
-  return im2colProgram(shape, 'im2col');
-}
-
-/**
- * The adjoint of im2col: dx[n, c, ih, iw] sums the entries of dcol copied from (ih, iw).
- * Bindings: dcol (read, f32 [N, C_in·KH·KW, OH·OW]), dx (write, f32 [N, C_in, H, W], overwritten).
- */
-export function col2im(shape: Conv2dShape): ComputeProgram {
-  return im2colProgram(shape, 'col2im');
 }

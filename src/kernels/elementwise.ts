@@ -55,11 +55,11 @@ function program(
     bindings: entryPoint === 'forward' ? ['read', 'write'] : ['read', 'read', 'write'],
     constants: {
       WG: wg,
-      N: n,
       ACT: ACTIVATIONS[activation],
       ALPHA: options.alpha ?? DEFAULT_ALPHA[activation] ?? 0,
       ...(activation === 'softplus' ? { THRESHOLD: options.threshold ?? SOFTPLUS_DEFAULTS.threshold } : {}),
     },
+    params: [n],
     workgroups: grid1d(Math.ceil(n / 4), wg), // 4 values per invocation
   };
 }
@@ -79,7 +79,7 @@ export interface FlatOptions {
   workgroupSize?: number;
 }
 
-/** One thread per element of a flat array of n values; `constants` adds to WG and N. */
+/** One thread per element of a flat array of n values (a launch parameter); `constants` adds to WG. */
 function flat(
   kernel: string,
   entryPoint: string,
@@ -95,7 +95,8 @@ function flat(
     shader: source,
     entryPoint,
     bindings,
-    constants: { WG: wg, N: n, ...constants },
+    constants: { WG: wg, ...constants },
+    params: [n],
     workgroups: grid1d(n, wg),
   };
 }

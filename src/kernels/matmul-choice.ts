@@ -128,8 +128,13 @@ const SMALL_SIDE = 32;
  * "matmul 2^21 thin". Shapes of one class are taken to prefer the same kernel.
  */
 export function matmulShapeClass(m: number, n: number, k: number, batch: number): string {
+  return gemmShapeClass('matmul', m, n, k, batch);
+}
+
+/** The shape class of any GEMM-shaped launch, after `what` (e.g. "conv2d forward 2^27 thin"). */
+export function gemmShapeClass(what: string, m: number, n: number, k: number, batch: number): string {
   const size = Math.round(Math.log2(batch * m * n * k));
-  return `matmul 2^${size}${Math.min(m, n) < SMALL_SIDE ? ' thin' : ''}`;
+  return `${what} 2^${size}${Math.min(m, n) < SMALL_SIDE ? ' thin' : ''}`;
 }
 
 /** CPU rasterizers, where today's kernels were measured (lavapipe, SwiftShader, WARP). */
@@ -151,8 +156,12 @@ export function matmulTableChoice(adapter: AdapterFacts, shapeClass: string, fal
   return Number(log2) >= TILED_FROM_LOG2 && !shapeClass.endsWith('thin') ? 'tiled-64x64' : fallback;
 }
 
-/** What a matmul program needs to offer its alternatives. */
+/** What a matmul (or another GEMM-shaped program) needs to offer its alternatives. */
 export interface MatmulAlternativesSpec {
+  /** The family `force` names (default 'matmul'; 'conv2d' for convolutions). */
+  family?: string;
+  /** The shape class (default matmulShapeClass of m, n, k, batch). */
+  shapeClass?: string;
   m: number;
   n: number;
   k: number;
@@ -167,12 +176,12 @@ export interface MatmulAlternativesSpec {
   make(spec: MatmulVariantSpec): ComputeProgram;
 }
 
-/** The alternatives of one matmul (every variant this device runs), for the runtime's choice. */
+/** The alternatives of one matmul or GEMM (every variant this device runs), for the runtime's choice. */
 export function matmulAlternatives(spec: MatmulAlternativesSpec): KernelAlternatives {
-  const shapeClass = matmulShapeClass(spec.m, spec.n, spec.k, spec.batch);
+  const shapeClass = spec.shapeClass ?? matmulShapeClass(spec.m, spec.n, spec.k, spec.batch);
   const variants = MATMUL_VARIANTS.filter((v) => spec.subgroups || !v.needsSubgroups);
   return {
-    family: 'matmul',
+    family: spec.family ?? 'matmul',
     shapeClass,
     candidates: variants.map((v) => v.name),
     make: (name) => spec.make(variants.find((v) => v.name === name)!),

@@ -86,7 +86,8 @@ function subgroupRowBlocks(m: number, lanes: number, limit: number): number {
  * 2. bias (read), only when `bias` is set: f32 [n] (f32 [m] with `biasRows`).
  * 2 or 3. C (write): f32 [batch, m, n], row-major.
  * Every binding is accessed as a vec4 array, so buffers must be padded to a multiple of 16
- * bytes (GpuRuntime.createBuffer does this).
+ * bytes (GpuRuntime.createBuffer does this). The shape (m, n, k and the batch strides) is
+ * the program's launch parameters (GpuRuntime.launch binds them).
  */
 export function matmul(shape: MatmulShape): ComputeProgram {
   const { a, b, transposeA = false, transposeB = false, activation = 'identity' } = shape;
@@ -136,9 +137,8 @@ export function matmul(shape: MatmulShape): ComputeProgram {
       variant: `${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`,
       what: `A ${fmt(a)} · B ${fmt(b)}`,
       source: operands,
+      params: [batchA ? m * k : 0, batchB ? k * n : 0],
       constants: {
-        A_STRIDE: batchA ? m * k : 0,
-        B_STRIDE: batchB ? k * n : 0,
         TRANS_A: Number(transposeA),
         TRANS_B: Number(transposeB),
         // vec4 reads go along the stored rows, so they need a row length divisible by 4.
@@ -198,6 +198,8 @@ export interface GemmOperands {
   what: string;
   source: string;
   constants: Record<string, number>;
+  /** The operand file's launch parameters after m, n and k (GemmDims in shaders/matmul_store.wgsl; default none, read as 0). */
+  params?: readonly number[];
   /**
    * Tiled kernel: whether consecutive rows of op(A), and consecutive k's of op(B), are
    * contiguous in memory, so that its stage copies walk them first (default: neither).
@@ -279,15 +281,14 @@ export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
     entryPoint: shape.bias ? 'main_bias' : 'main',
     bindings: shape.bias ? ['read', 'read', 'read', 'write'] : ['read', 'read', 'write'],
     constants: {
-      M: shape.m,
-      N: shape.n,
-      K: shape.k,
       ...operands.constants,
       ACT: ACTIVATIONS[activation],
       ALPHA: shape.alpha ?? DEFAULT_ALPHA[activation] ?? 0,
       ...(shape.biasRows ? { BIAS_ROWS: 1, BIAS_GROUPS: shape.biasRows.groups } : {}),
       ...kernel,
     },
+    // The shape is a launch parameter: every shape of this kernel and settings shares a pipeline.
+    params: [shape.m, shape.n, shape.k, ...(operands.params ?? [])],
     workgroups,
   };
 }

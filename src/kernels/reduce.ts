@@ -26,6 +26,12 @@ export interface SlotOptions extends ReduceOptions {
   rowsSlot?: number;
 }
 
+/** The launch parameters of shaders/reduce.wgsl (its ReduceDims): the fields a kernel reads, the others 0. */
+function dims(shape: { outer?: number; axis?: number; inner?: number; rows?: number; cols?: number; n?: number }): number[] {
+  const { outer = 0, axis = 0, inner = 0, rows = 0, cols = 0, n = 0 } = shape;
+  return [outer, axis, inner, rows, cols, n];
+}
+
 function positive(kernel: string, names: readonly string[], dims: readonly number[]): void {
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ConfigError(`${kernel}: [${names.join(', ')}] = [${dims.join(', ')}] must be positive integers`);
@@ -70,7 +76,8 @@ export function sumAxis(
     shader: source,
     entryPoint: 'sum_axis',
     bindings: ['read', 'write'],
-    constants: { WG: wg, OUTER: outer, AXIS: axis, INNER: inner, SCALE: options.mean ? 1 / axis : 1 },
+    constants: { WG: wg, SCALE: options.mean ? 1 / axis : 1 },
+    params: dims({ outer, axis, inner }),
     workgroups: grid1d(outer * inner, 1),
   };
 }
@@ -92,7 +99,8 @@ export function sumAxisBackward(
     shader: source,
     entryPoint: 'broadcast_axis',
     bindings: ['read', 'write'],
-    constants: { WG: wg, OUTER: outer, AXIS: axis, INNER: inner, SCALE: options.mean ? 1 / axis : 1 },
+    constants: { WG: wg, SCALE: options.mean ? 1 / axis : 1 },
+    params: dims({ outer, axis, inner }),
     workgroups: grid1d(outer * axis * inner, wg),
   };
 }
@@ -109,7 +117,8 @@ export function biasGradient(outer: number, channels: number, inner = 1, options
     shader: source,
     entryPoint: 'sum_channels',
     bindings: ['read', 'write'],
-    constants: { WG: wg, OUTER: outer, AXIS: channels, INNER: inner },
+    constants: { WG: wg },
+    params: dims({ outer, axis: channels, inner }),
     workgroups: grid1d(channels, 1),
   };
 }
@@ -127,7 +136,8 @@ export function sumRows(rows: number, cols: number, options: ReduceOptions = {})
     shader: source,
     entryPoint: 'sum_rows',
     bindings: ['read', 'write'],
-    constants: { WG: wg, AXIS: rows, INNER: cols },
+    constants: { WG: wg },
+    params: dims({ axis: rows, inner: cols }),
     workgroups: grid1d(cols, wg),
   };
 }
@@ -147,9 +157,9 @@ export function sumToSlot(n: number, options: SlotOptions & { scale?: number; te
     shader: source,
     entryPoint: 'sum_to_slot',
     bindings: ['read', 'write'],
+    params: dims({ n }),
     constants: {
       WG: wg,
-      N: n,
       SCALE: options.scale ?? 1,
       ...slotConstants('sumToSlot', options),
       ...(options.rowsSlot === undefined ? {} : { TERMS_PER_ROW: options.termsPerRow ?? 1 }),
@@ -171,7 +181,8 @@ export function argmax(rows: number, cols: number, options: ReduceOptions = {}):
     shader: source,
     entryPoint: 'argmax',
     bindings: ['read', 'write'],
-    constants: { WG: wg, ROWS: rows, COLS: cols },
+    constants: { WG: wg },
+    params: dims({ rows, cols }),
     workgroups: grid1d(rows, wg),
   };
 }
@@ -192,7 +203,8 @@ export function countCorrect(rows: number, cols: number, options: SlotOptions): 
     shader: source,
     entryPoint: 'count_correct',
     bindings: ['read', 'read', 'write'],
-    constants: { WG: wg, ROWS: rows, COLS: cols, ...slotConstants('countCorrect', options) },
+    constants: { WG: wg, ...slotConstants('countCorrect', options) },
+    params: dims({ rows, cols }),
     workgroups: [1, 1, 1],
   };
 }

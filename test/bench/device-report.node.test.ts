@@ -1,5 +1,5 @@
 // The real-GPU report on lavapipe, reduced to stay fast (MLP only, no peers, three matmul
-// variants at 64² and 96²): every section runs, the partial reports arrive in order, the JSON
+// variants at 64² and 96², the convolution passes of two tiny layers): every section runs, the partial reports arrive in order, the JSON
 // holds the documented fields with finite positive numbers, and the markdown shows each
 // section. About 5 s with Mesa's shader cache warm; lavapipe compiles each pipeline at its
 // first dispatch (1–8 s for a tiled matmul), so with the cache empty it takes over a minute.
@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportFailures, runDeviceReport, type DeviceReport } from '../../bench/device-report';
 import { reportMarkdown } from '../../bench/device-report-markdown';
 import { matmulVariants, type ReportVariant } from '../../bench/device-report-matmul';
+import { convCases, reportConvs, type ReportConv } from '../../bench/device-report-conv';
 import { GpuRuntime, kernels } from '../../src/index';
 
 const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const SIZES = [64, 96];
+/** One small layer with all three passes (each pass × variant is a pipeline to compile). */
+const CONVS: ReportConv[] = [{ batch: 2, inChannels: 4, outChannels: 8, size: 5 }];
 /** The variants run: register-tiled, workgroup-memory tiled and (lavapipe has fixed 8-lane subgroups) subgroup. */
 const chosen = (v: ReportVariant) => v.name === 'register' || v.name === 'tiled-64x64' || v.settings.variant === 'subgroup';
 
@@ -29,6 +32,7 @@ describe('device report (lavapipe, reduced)', () => {
       peers: [],
       models: ['mlp'],
       sizes: SIZES,
+      convs: CONVS,
       variants,
       newRuntime: () => GpuRuntime.create(),
       environment: 'vitest',
@@ -41,10 +45,10 @@ describe('device report (lavapipe, reduced)', () => {
   afterAll(() => runtime?.destroy());
 
   it('runs the sections in order and reports each as it finishes', () => {
-    expect(updates).toEqual([['compile', 'train', 'matmul'], ['train', 'matmul'], ['matmul'], [], []]);
+    expect(updates).toEqual([['compile', 'train', 'matmul', 'conv'], ['train', 'matmul', 'conv'], ['matmul', 'conv'], ['conv'], [], []]);
     expect(report.pending).toEqual([]);
     expect(report.errors).toEqual({});
-    for (const key of ['compile', 'train', 'matmul', 'total'] as const) expect(positive(report.durationMs[key]), key).toBe(true);
+    for (const key of ['compile', 'train', 'matmul', 'conv', 'total'] as const) expect(positive(report.durationMs[key]), key).toBe(true);
   });
 
   it('describes the adapter: info fields, features, limits, subgroup sizes', () => {
@@ -101,6 +105,27 @@ describe('device report (lavapipe, reduced)', () => {
     }
   });
 
+  it('runs each convolution pass of each layer in every variant, checked, beside the table\'s pick', () => {
+    const names = matmulVariants(runtime).filter(chosen).map((v) => v.name);
+    const passes = ['2×4×5×5 → 8 forward', '2×4×5×5 → 8 inputGrad', '2×4×5×5 → 8 weightGrad'];
+    expect(report.conv.map((c) => `${c.layer} ${c.pass} ${c.variant}`)).toEqual(passes.flatMap((p) => names.map((v) => `${p} ${v}`)));
+    for (const c of report.conv) {
+      if ('error' in c) throw new Error(`${c.pass} ${c.variant}: ${c.error}`);
+      expect(positive(c.gflops) && positive(c.medianMs), `${c.pass} ${c.variant}`).toBe(true);
+      expect(c.work).toBe(2 * 2 * 8 * 4 * 9 * 25); // 2·N·C_out·C_in·9·H·W
+      expect(c.check).toMatch(/^\d+ entries vs float64, max \|err\| /);
+    }
+    // lavapipe is a CPU driver: the table keeps the subgroup body everywhere.
+    expect(report.convTable).toEqual(Object.fromEntries(passes.map((p) => [p, 'subgroup'])));
+    // The full report runs the MNIST CNN's two layers at batch 128; a first layer has no input gradient.
+    expect(reportConvs(false)).toEqual([
+      { batch: 128, inChannels: 1, outChannels: 16, size: 28 },
+      { batch: 128, inChannels: 16, outChannels: 32, size: 14 },
+    ]);
+    const first = convCases([{ batch: 1, inChannels: 1, outChannels: 2, size: 4 }], [{ name: 'register', settings: { variant: 'register' } }]);
+    expect(first.map((c) => c.name)).toEqual(['conv2d forward register', 'conv2d weightGrad register']);
+  });
+
   it('keeps going when a section throws, and says so', async () => {
     const ctx = { runtime, tfjs: { unavailable: 'not requested' }, jaxjs: { unavailable: 'not requested' } };
     const failing = await runDeviceReport(ctx, {
@@ -108,6 +133,7 @@ describe('device report (lavapipe, reduced)', () => {
       peers: [],
       models: ['mlp'],
       sizes: [],
+      convs: [],
       newRuntime: () => Promise.reject(new Error('no second device')),
       environment: 'vitest',
     });
@@ -121,11 +147,13 @@ describe('device report (lavapipe, reduced)', () => {
 
   it('renders every section as markdown', () => {
     const md = reportMarkdown(report);
-    for (const heading of ['# shadergrad device report: ', '## Adapter', '## Compile times', '## Training steps', '## Matmul (square, NN)']) expect(md).toContain(heading);
+    for (const heading of ['# shadergrad device report: ', '## Adapter', '## Compile times', '## Training steps', '## Matmul (square, NN)', '## Convolutions']) expect(md).toContain(heading);
     expect(md).toContain('| FP32 peak | 0.5 TFLOP/s');
     expect(md).toMatch(/^\S+, vitest, quick sizes; took [\d.]+ s\.$/m);
     expect(md).toMatch(/\| MLP \| cold \| [\d.]+ ms \| [\d.]+ ms \| \d+ \|/);
     expect(md).toMatch(/\| subgroup \(\d+ lanes\) \| [\d.]+ \([\d.]+%\) \| [\d.]+ \([\d.]+%\) \|/);
     expect(md).toMatch(/Fastest: 64²: .+; 96²: .+\./);
+    expect(md).toMatch(/\| tiled-64x64 \| [\d.]+ \([\d.]+ ms\) \|/);
+    expect(md).toMatch(/Fastest, with what the per-adapter table runs: 2×4×5×5 → 8 forward: .+ \(table: subgroup\);/);
   });
 });

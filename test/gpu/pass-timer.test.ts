@@ -32,7 +32,7 @@ describe.skipIf(!hasTimestamps)('pass timing (skipped: the device has no timesta
   it('times every pass submitted in the window, within the wall time', async () => {
     const pipeline = await runtime.prepare(busy);
     const out = runtime.createBuffer(64 * 4, 'busy out');
-    const launch = { pipeline, bindGroup: runtime.bindGroup(pipeline, [out]) };
+    const launch = runtime.launch(pipeline, [out]);
     runtime.submit([launch]);
     await runtime.sync();
     expect(runtime.startPassTiming()).toBe(true);

@@ -1,8 +1,10 @@
-// A long-lived runtime holds only the pipelines of the models alive: each batch size bakes
-// its shapes into its own pipelines, and destroy() gives them back (found by the soak
-// benchmark: a shared runtime grew by 17 pipelines, ~17 MB, per batch size).
+// A long-lived runtime holds only the pipelines of the models alive: the kernels that still
+// bake shapes in make pipelines per batch size, and destroy() gives them back (found by the
+// soak benchmark: a shared runtime grew by 17 pipelines, ~17 MB, per batch size). Kernels
+// whose shapes are launch parameters share one pipeline across shapes.
 import { expect, it } from 'vitest';
 import { GpuRuntime } from '../../src/gpu/runtime';
+import * as kernels from '../../src/kernels/all';
 import { compileInference } from '../../src/graph/inference';
 import { compile } from '../../src/graph/compile';
 import { Linear, ReLU } from '../../src/nn/layers';
@@ -26,5 +28,28 @@ it('destroy() releases the pipelines no other model uses; shared ones stay', asy
   await served.destroy();
   expect(runtime.pipelines.size).toBe(0);
   expect(runtime.stats().bytesHeld).toBeLessThan(64 * 1024); // readback staging only
+  runtime.destroy();
+});
+
+it('kernels that differ only in shape share one pipeline: shapes are launch parameters', async () => {
+  const runtime = await GpuRuntime.create();
+  const model = new Sequential([new Linear(12, 20), ReLU(), new Linear(20, 16), ReLU(), new Linear(16, 8)]);
+  const trainer = await compile(model, { inputShape: [12], loss: 'crossEntropy', optimizer: adam(), batchSize: 8, evalBatchSize: 8, runtime });
+  const labels = [...runtime.pipelines.keys()].map((key) => key.split('|')[0]!);
+  const count = (label: RegExp) => labels.filter((l) => label.test(l)).length;
+  // Three forward matmuls (12→20, 20→16, 16→8), two ReLUs forward and backward, three bias gradients.
+  expect(count(/^matmul(\.subgroup)?\.NT\.bias\.identity$/)).toBe(1);
+  expect(count(/^elementwise\.relu\.forward$/)).toBe(1);
+  expect(count(/^elementwise\.relu\.backward$/)).toBe(1);
+  expect(count(/^reduce\.biasGradient$/)).toBe(1);
+  // Each launch still runs its own shape: one pipeline, two programs, each with its parameters and grid.
+  const small = kernels.matmul({ a: [3, 8], b: [8, 5] });
+  const large = kernels.matmul({ a: [70, 8], b: [8, 130] });
+  const [p, q] = [await runtime.prepare(small), await runtime.prepare(large)];
+  expect(q.pipeline).toBe(p.pipeline);
+  expect([p.program.params, q.program.params]).toEqual([[3, 5, 8, 0, 0], [70, 130, 8, 0, 0]]);
+  expect(runtime.launch(q, [runtime.createBuffer(16, 'a'), runtime.createBuffer(16, 'b'), runtime.createBuffer(16, 'c')]).workgroups).toEqual(large.workgroups);
+  expect(large.workgroups).not.toEqual(small.workgroups);
+  await trainer.destroy();
   runtime.destroy();
 });

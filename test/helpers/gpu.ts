@@ -31,7 +31,7 @@ export async function runProgram(program: ComputeProgram, bindings: readonly Bin
     if ('uniform' in b) return runtime.uniform(b.uniform, label);
     return runtime.upload(b, label);
   });
-  runtime.submit([{ pipeline, bindGroup: runtime.bindGroup(pipeline, buffers) }]);
+  runtime.submit([runtime.launch(pipeline, buffers)]);
   const outputs: Float32Array[] = [];
   for (let i = 0; i < buffers.length; i++) {
     if (program.bindings[i] !== 'write') continue;

@@ -50,8 +50,8 @@ describe('binary elementwise kernels', () => {
       const buffers = [y0, x1, x2].map((data, i) => runtime.upload(data, `accumulate ${i}`));
       const [y, b1, b2] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer];
       runtime.submit([
-        { pipeline: first, bindGroup: runtime.bindGroup(first, [b1, y]) },
-        { pipeline: second, bindGroup: runtime.bindGroup(second, [b2, y]) },
+        runtime.launch(first, [b1, y]),
+        runtime.launch(second, [b2, y]),
       ]);
       const result = await runtime.readFloat32(y, n);
       buffers.forEach((buffer) => runtime.destroyBuffer(buffer));

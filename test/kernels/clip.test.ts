@@ -25,8 +25,8 @@ describe('clip by global norm', () => {
       const stats = runtime.createBuffer(8, 'stats');
       const [norm, scale] = await Promise.all([runtime.prepare(clipNorm(n, maxNorm)), runtime.prepare(clipScale(n, maxNorm))]);
       runtime.submit([
-        { pipeline: norm, bindGroup: runtime.bindGroup(norm, [grads, stats]) },
-        { pipeline: scale, bindGroup: runtime.bindGroup(scale, [stats, grads]) },
+        runtime.launch(norm, [grads, stats]),
+        runtime.launch(scale, [stats, grads]),
       ]);
       const [total, coefficient] = await runtime.readFloat32(stats, 2);
       expectClose([total!], [ref.norm], NORM_TOL, `norm n=${n}`);

@@ -12,7 +12,11 @@ import {
   conv2dWeightGradSplits,
   type Conv2dShape,
 } from '../../src/kernels/conv';
+import { gemmShapeClass, MATMUL_VARIANTS } from '../../src/kernels/matmul-choice';
 import { sumRows } from '../../src/kernels/reduce';
+import { alternativesOf, KernelChooser } from '../../src/gpu/kernel-choice';
+import { PipelineCache } from '../../src/gpu/pipelines';
+import { matmul } from '../../src/kernels/matmul';
 import { centralDifference, expectClose, type Tolerance } from '../helpers/compare';
 import { runProgram, testRuntime } from '../helpers/gpu';
 import { uniform } from '../helpers/random';
@@ -116,6 +120,88 @@ describe('conv2d kernels, register-tiled body', () => {
     expect(conv2dDims(shape)).toMatchObject({ oh: 10, ow: 9 });
     expect(await expectMatchesReference(shape, 7, 'tiled')).toBe(3);
   }, SLOW);
+});
+
+describe('conv2d kernels, workgroup-tiled body', () => {
+  // The register-tiled case's shape on the 64×64 block tile: every index map at once, partial
+  // last 4-blocks of k (forward K = 18, input gradient K = 27, both under one 16-k stage) and
+  // 3 weight-gradient splits. One case: each tiled pipeline takes seconds to compile here.
+  const shape: Conv2dShape = {
+    batch: 2, inChannels: 4, outChannels: 6, height: 19, width: 17, kernel: 3, stride: 2, padding: 2, dilation: 2, groups: 2,
+    bias: true, activation: 'relu', splits: 3, variant: 'tiled',
+  };
+
+  it('stride 2, padding 2, dilation 2, groups 2, bias + relu, 3 weight-gradient splits', async () => {
+    expect(conv2dForward(shape).label).toBe('conv2d.tiled.forward.bias.relu');
+    expect(await expectMatchesReference(shape, 11, 'tiled')).toBe(3);
+  }, SLOW);
+});
+
+describe('conv2d kernel variants', () => {
+  const shape: Conv2dShape = { batch: 4, inChannels: 8, outChannels: 16, height: 10, width: 12, kernel: 3, padding: 1, bias: true };
+
+  it('each pass offers every variant the device runs, per pass and shape class, with the same bindings', () => {
+    const d = conv2dDims(shape);
+    const [x, w, dy] = [4 * 8 * 10 * 12, 16 * 8 * 9, 4 * 16 * 10 * 12];
+    const { splits } = conv2dWeightGradSplits(shape);
+    const passes = [
+      // [program, class (m n k batch), binding floats]
+      [conv2dForward(shape), 'conv2d forward', [16, 120, 72, 4], [x, w, 16, 4 * 16 * 120]],
+      [conv2dInputGrad(shape), 'conv2d inputGrad', [8, 120, 144, 4], [dy, w, x]],
+      [conv2dWeightGrad(shape), 'conv2d weightGrad', [16, 72, Math.ceil(480 / splits / 4) * 4, splits], [x, dy, splits * w]],
+    ] as const;
+    expect(d).toMatchObject({ oh: 10, ow: 12 });
+    for (const [program, what, [m, n, k, batch], floats] of passes) {
+      const alternatives = alternativesOf(program)!;
+      expect(alternatives.family).toBe('conv2d');
+      expect(alternatives.shapeClass).toBe(gemmShapeClass(what, m, n, k, batch));
+      expect(alternatives.shapeClass.startsWith(`${what} 2^`)).toBe(true);
+      expect(alternatives.candidates).toEqual(MATMUL_VARIANTS.filter((v) => !v.needsSubgroups).map((v) => v.name));
+      expect(alternatives.bindingFloats).toEqual(floats);
+      const tiled = alternatives.make('tiled-128x128');
+      expect(tiled.label).toContain('conv2d.tiled.');
+      expect(tiled.bindings).toEqual(program.bindings);
+      expect(alternativesOf(tiled)).toBeUndefined();
+    }
+    // The subgroup body is a candidate only with fixed-size subgroups; a chosen body offers nothing.
+    expect(alternativesOf(conv2dForward({ ...shape, subgroupSize: 8 }))!.candidates).toContain('subgroup');
+    expect(alternativesOf(conv2dForward({ ...shape, variant: 'register' }))).toBeUndefined();
+    // The weight gradient's splits do not depend on the body: 18,432 terms, where the default
+    // body's 3 workgroups ask for 43 splits and a 128×128 tiled body's 2 would ask for 64.
+    const big: Conv2dShape = { batch: 128, inChannels: 16, outChannels: 64, height: 12, width: 12, kernel: 3, padding: 1 };
+    expect(conv2dWeightGradSplits(big).splits).toBe(43);
+    expect(conv2dWeightGradSplits({ ...big, variant: 'tiled', blockTile: { rows: 8, cols: 8, workgroup: [16, 16], depth: 8 } })).toEqual(conv2dWeightGradSplits(big));
+  });
+
+  it('the runtime chooses per pass and adapter: the table, or force.conv2d (matmuls keep their own choice)', async () => {
+    const { device } = await testRuntime();
+    const facts = (vendor: string, description: string) => ({ vendor, architecture: '', device: '', description });
+    const chooser = (vendor: string, description: string, force?: Record<string, string>) =>
+      new KernelChooser(device, facts(vendor, description), new PipelineCache(device), { trials: false, store: false, force });
+    const lavapipe = chooser('mesa', 'llvmpipe (LLVM 19.1.7, 256 bits)');
+    expect((await lavapipe.resolve(conv2dForward(shape))).program.label).toBe('conv2d.forward.bias.identity');
+    expect([...lavapipe.choices()]).toEqual([[alternativesOf(conv2dForward(shape))!.shapeClass, { name: 'register', by: 'table' }]]);
+    // A GPU vendor gets the 64×64 tiled body for a large class (batch 128: 2^26 multiply-adds), not for a thin one.
+    const nvidia = chooser('nvidia', 'NVIDIA H200');
+    const large = { ...shape, batch: 128, inChannels: 16, outChannels: 32 };
+    expect((await nvidia.resolve(conv2dForward(large))).program.label).toBe('conv2d.tiled.forward.bias.identity');
+    expect((await nvidia.resolve(conv2dForward({ ...large, outChannels: 16 }))).program.label).toBe('conv2d.forward.bias.identity');
+    const forced = chooser('mesa', 'llvmpipe', { conv2d: 'tiled-128x64' });
+    const { program } = await forced.resolve(conv2dInputGrad(shape));
+    expect(program.label).toBe('conv2d.tiled.inputGrad.identity');
+    expect(program.constants).toMatchObject({ BR: 2, BC: 1, BK: 8 });
+    expect((await forced.resolve(matmul({ a: [24, 20], b: [20, 36] }))).program.label).toBe('matmul.NN.identity');
+    await expect(chooser('mesa', 'llvmpipe', { conv2d: 'im2col' }).resolve(conv2dForward(shape))).rejects.toThrow(
+      /^kernel choice: force\.conv2d must be one of register, tiled-64x64, .* on this device, got im2col$/,
+    );
+  });
+
+  it('rejects an unknown variant and a block tile over the workgroup memory, naming conv2d', () => {
+    expect(() => conv2dForward({ ...shape, variant: 'fast' as never })).toThrow(new ConfigError("conv2d: variant must be 'register', 'subgroup' or 'tiled', got fast"));
+    expect(() => conv2dForward({ ...shape, variant: 'tiled', blockTile: { rows: 8, cols: 8, workgroup: [16, 16], depth: 16 } })).toThrow(
+      /^conv2d: block tile 128×128 with depth 16 needs 32768 bytes of workgroup memory/,
+    );
+  });
 });
 
 describe('conv2d shapes', () => {

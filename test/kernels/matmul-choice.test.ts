@@ -1,7 +1,8 @@
 // Kernel choice per adapter: the matmul shape classes and deterministic table, the
 // alternatives a matmul program offers, the chooser's table / forced / timed-trial / stored
 // paths (src/gpu/kernel-choice.ts), and a training step with the tiled kernel forced, which
-// must give the default kernel's parameters within f32 rounding.
+// must give the default kernel's parameters within f32 rounding (for matmuls and for a
+// CNN's convolutions).
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import type { ChoiceStore } from '../../src/gpu/kernel-choice-store';
@@ -12,7 +13,8 @@ import { GpuRuntime } from '../../src/gpu/runtime';
 import { compile } from '../../src/graph/compile';
 import { matmul } from '../../src/kernels/matmul';
 import { MATMUL_VARIANTS, matmulShapeClass, matmulTableChoice } from '../../src/kernels/matmul-choice';
-import { Linear, ReLU } from '../../src/nn/layers';
+import { Conv2d } from '../../src/nn/conv';
+import { Flatten, Linear, ReLU } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { sgd } from '../../src/optim/optimizers';
 import { expectClose } from '../helpers/compare';
@@ -72,6 +74,19 @@ describe('matmul shape classes and table', () => {
   });
 });
 
+/** The state dicts after two SGD steps on (x, y) of the same model compiled on each runtime (same seed). */
+async function afterTwoSteps(runtimes: readonly GpuRuntime[], model: () => Sequential, inputShape: number[], x: Float32Array, y: Uint32Array) {
+  const dicts = [];
+  for (const runtime of runtimes) {
+    const trainer = await compile(model(), { inputShape, loss: 'crossEntropy', optimizer: sgd({ lr: 0.5 }), batchSize: y.length, seed: 4, runtime });
+    trainer.step(x, y);
+    trainer.step(x, y);
+    dicts.push(await trainer.stateDict());
+    await trainer.destroy();
+  }
+  return dicts;
+}
+
 describe('kernel chooser', () => {
   const program = () => matmul({ a: [24, 20], b: [20, 36], activation: 'relu' });
 
@@ -130,15 +145,8 @@ describe('kernel chooser', () => {
     const tiledRuntime = new GpuRuntime(shared.gpu, { force: { matmul: 'tiled-64x64' } });
     const x = normal(16 * 12, 1);
     const y = Uint32Array.from({ length: 16 }, (_, i) => i % 5);
-    const dicts = [];
-    for (const runtime of [shared, tiledRuntime]) {
-      const model = new Sequential([new Linear(12, 40), ReLU(), new Linear(40, 5)]);
-      const trainer = await compile(model, { inputShape: [12], loss: 'crossEntropy', optimizer: sgd({ lr: 0.5 }), batchSize: 16, seed: 4, runtime });
-      trainer.step(x, y);
-      trainer.step(x, y);
-      dicts.push(await trainer.stateDict());
-      await trainer.destroy();
-    }
+    const model = () => new Sequential([new Linear(12, 40), ReLU(), new Linear(40, 5)]);
+    const dicts = await afterTwoSteps([shared, tiledRuntime], model, [12], x, y);
     const choices = [...tiledRuntime.kernelChoice.choices().values()];
     expect(choices.length).toBeGreaterThan(0);
     for (const choice of choices) expect(choice).toEqual({ name: 'tiled-64x64', by: 'forced' });
@@ -147,6 +155,26 @@ describe('kernel chooser', () => {
       // Same k order in both kernels: only f32 rounding may differ.
       expectClose(dicts[1]!.get(key)!.data as Float32Array, tensor.data as Float32Array, { atol: 1e-6, rtol: 1e-5 }, key);
     }
+  }, 240_000);
+
+  it('a CNN runs the conv2d choice: two steps with the tiled body forced for convolutions equal the default', async () => {
+    const shared = await testRuntime();
+    const tiledRuntime = new GpuRuntime(shared.gpu, { force: { conv2d: 'tiled-64x64' } });
+    const x = normal(4 * 36, 2);
+    const y = Uint32Array.from({ length: 4 }, (_, i) => i % 3);
+    const model = () => new Sequential([new Conv2d(1, 3, 3, { padding: 1 }), ReLU(), new Flatten(), new Linear(3 * 36, 3)]);
+    const dicts = await afterTwoSteps([shared, tiledRuntime], model, [1, 6, 6], x, y);
+    // A first layer needs no input gradient: forwards (the step's, the evaluation plan's larger
+    // batch) and the weight gradient are chosen.
+    const convChoices = [...tiledRuntime.kernelChoice.choices()].filter(([shapeClass]) => shapeClass.startsWith('conv2d '));
+    expect(new Set(convChoices.map(([shapeClass]) => shapeClass.split(' ')[1]))).toEqual(new Set(['forward', 'weightGrad']));
+    for (const [, choice] of convChoices) expect(choice).toEqual({ name: 'tiled-64x64', by: 'forced' });
+    expect([...tiledRuntime.kernelChoice.choices()].filter(([c]) => c.startsWith('matmul ')).every(([, c]) => c.by === 'table')).toBe(true);
+    for (const [key, tensor] of dicts[0]!) {
+      expectClose(dicts[1]!.get(key)!.data as Float32Array, tensor.data as Float32Array, { atol: 1e-6, rtol: 1e-5 }, key);
+    }
+    // The step changed the convolution's weights, so the comparison covers its gradient.
+    expect(dicts[0]!.get('0.weight')!.data).not.toEqual(new Float32Array(27));
   }, 240_000);
 });
 

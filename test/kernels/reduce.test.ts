@@ -34,7 +34,7 @@ async function runSequence(data: Data[], steps: [ComputeProgram, number[]][], re
   const launches = [];
   for (const [program, picks] of steps) {
     const pipeline = await runtime.prepare(program);
-    launches.push({ pipeline, bindGroup: runtime.bindGroup(pipeline, picks.map((i) => buffers[i]!)) });
+    launches.push(runtime.launch(pipeline, picks.map((i) => buffers[i]!)));
   }
   runtime.submit(launches);
   const out = await runtime.readFloat32(buffers[result]!, data[result]!.length);
