@@ -6,12 +6,18 @@
 // Row loops run over flat indices from base to end, not over 0..C: lavapipe then does not unroll
 // them fully, which made a pipeline compile 3–10× slower (C = 33: ~3 s) for no run-time gain.
 
-override N: u32;
 override C: u32;
 override WG: u32 = 64;
 override T: u32 = 1u;              // threads per row: a power of two dividing WG
 override SMOOTHING: f32 = 0.0;     // label smoothing ε (cross-entropy)
-override DIVISOR: f32 = 1.0;       // N for 'mean', 1 for 'sum' (cross-entropy)
+
+// The rows: launch parameters (group 1), so that every batch size shares a pipeline. n is N;
+// divisor is what cross-entropy divides by, N for 'mean' and 1 for 'sum' (0 elsewhere).
+struct Rows {
+  n: u32,
+  divisor: u32,
+}
+@group(1) @binding(0) var<uniform> rows: Rows;
 
 // Entry points may share binding numbers as long as one entry point uses only one of them.
 @group(0) @binding(0) var<storage, read> logits: array<f32>;          // forward, cross-entropy
@@ -39,8 +45,8 @@ struct Row {
 
 fn locate(lid: u32, wid: vec3u, groups: vec3u) -> Row {
   let row = (wid.x + wid.y * groups.x) * (WG / T) + lid / T;
-  let index = min(row, N - 1u);
-  return Row(index, index * C, index * C + C, lid % T, lid, row < N);
+  let index = min(row, rows.n - 1u);
+  return Row(index, index * C, index * C + C, lid % T, lid, row < rows.n);
 }
 
 // Sum (or max, in .x) of v over the T lanes of a row: a tree in workgroup memory. Must be
@@ -127,7 +133,7 @@ fn log_softmax_backward(@builtin(local_invocation_index) lid: u32, @builtin(work
 }
 
 // Target t = (1 − ε)·onehot(label) + ε/C, never materialized. With lse = m + log s,
-// loss = (1 − ε)(lse − x_label) + ε(lse − Σx / C) and dlogits = (softmax − t) / DIVISOR.
+// loss = (1 − ε)(lse − x_label) + ε(lse − Σx / C) and dlogits = (softmax − t) / rows.divisor.
 // A label ≥ C (e.g. a negative Int32 label) makes the row's loss and gradient NaN: loud,
 // where PyTorch would raise.
 @compute @workgroup_size(WG)
@@ -150,17 +156,17 @@ fn cross_entropy_labels(@builtin(local_invocation_index) lid: u32, @builtin(work
   let off = SMOOTHING / f32(C);
   if (r.lane == 0u) {
     let value = on * (log_s - x_label) + SMOOTHING * (log_s - sums.y / f32(C));
-    loss[r.index] = select(value, nan(), bad) / DIVISOR;
+    loss[r.index] = select(value, nan(), bad) / f32(rows.divisor);
   }
   for (var i = r.base + r.lane; i < r.end; i += T) {
     let p = exp(logits[i] - m) / sums.x;
     let t = select(off, on + off, i - r.base == label);
-    dlogits[i] = select(p - t, nan(), bad) / DIVISOR;
+    dlogits[i] = select(p - t, nan(), bad) / f32(rows.divisor);
   }
 }
 
 // Soft targets t (rows of probabilities), smoothed as PyTorch does: t' = (1 − ε)t + ε/C.
-// loss = Σ t'(lse − x) = Σt'·log s − Σ t'(x − m); dlogits = (softmax·Σt' − t') / DIVISOR,
+// loss = Σ t'(lse − x) = Σt'·log s − Σ t'(x − m); dlogits = (softmax·Σt' − t') / rows.divisor,
 // the exact gradient even when a target row does not sum to 1.
 @compute @workgroup_size(WG)
 fn cross_entropy_soft(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u,
@@ -176,10 +182,10 @@ fn cross_entropy_soft(@builtin(local_invocation_index) lid: u32, @builtin(workgr
   }
   let sums = row_reduce(part, false, r);
   if (!r.valid) { return; }
-  if (r.lane == 0u) { loss[r.index] = (sums.y * log(sums.x) - sums.z) / DIVISOR; }
+  if (r.lane == 0u) { loss[r.index] = (sums.y * log(sums.x) - sums.z) / f32(rows.divisor); }
   for (var i = r.base + r.lane; i < r.end; i += T) {
     let p = exp(logits[i] - m) / sums.x;
     let t = (1.0 - SMOOTHING) * targets[i] + off;
-    dlogits[i] = (p * sums.y - t) / DIVISOR;
+    dlogits[i] = (p * sums.y - t) / f32(rows.divisor);
   }
 }

@@ -151,7 +151,8 @@ export function sumRows(rows: number, cols: number, options: ReduceOptions = {})
  */
 export function sumToSlot(n: number, options: SlotOptions & { scale?: number; termsPerRow?: number }): ComputeProgram {
   positive('sumToSlot', ['n'], [n]);
-  const wg = workgroupSize('sumToSlot', options, n);
+  // 256 threads whatever n: with n a launch parameter, every batch size shares the pipeline.
+  const wg = workgroupSize('sumToSlot', options, 256);
   return {
     label: 'reduce.sumToSlot',
     shader: source,
@@ -197,7 +198,7 @@ export function argmax(rows: number, cols: number, options: ReduceOptions = {}):
 export function countCorrect(rows: number, cols: number, options: SlotOptions): ComputeProgram {
   positive('countCorrect', ['rows', 'cols'], [rows, cols]);
   if (rows >= 2 ** 24) throw new ConfigError(`countCorrect: ${rows} rows exceed the exact f32 count 2^24`);
-  const wg = workgroupSize('countCorrect', options, rows);
+  const wg = workgroupSize('countCorrect', options, 256); // as sumToSlot's
   return {
     label: 'reduce.countCorrect',
     shader: source,

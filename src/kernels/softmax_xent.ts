@@ -44,6 +44,7 @@ function program(
   c: number,
   options: RowOptions,
   extra: Record<string, number> = {},
+  divisor = 0,
 ): ComputeProgram {
   const shape = `${n}×${c}`;
   if (!Number.isInteger(n) || !Number.isInteger(c) || n < 1 || c < 1) {
@@ -62,7 +63,9 @@ function program(
     shader: source,
     entryPoint,
     bindings: BINDINGS[entryPoint],
-    constants: { N: n, C: c, WG: wg, T: t, ...extra },
+    constants: { C: c, WG: wg, T: t, ...extra },
+    // The rows are launch parameters: every batch size shares the pipeline.
+    params: [n, divisor],
     workgroups: grid1d(n * t, wg),
   };
 }
@@ -100,7 +103,7 @@ function crossEntropy(name: string, entryPoint: EntryPoint, n: number, c: number
     throw new ConfigError(`${name} (${n}×${c}): labelSmoothing must lie in [0, 1], got ${smoothing}`);
   }
   const divisor = reductionDivisor(name, options.reduction, n);
-  return program(name, entryPoint, n, c, options, { SMOOTHING: smoothing, DIVISOR: divisor });
+  return program(name, entryPoint, n, c, options, { SMOOTHING: smoothing }, divisor);
 }
 
 /**

@@ -42,6 +42,14 @@ it('kernels that differ only in shape share one pipeline: shapes are launch para
   expect(count(/^elementwise\.relu\.forward$/)).toBe(1);
   expect(count(/^elementwise\.relu\.backward$/)).toBe(1);
   expect(count(/^reduce\.biasGradient$/)).toBe(1);
+  // Another batch size adds no loss, metric or elementwise pipelines. (The subgroup matmul's
+  // row blocks and the bias gradient's workgroup, up to 256 threads, follow the rows.)
+  const shared = /^(softmax_xent\.|reduce\.sumToSlot\||reduce\.countCorrect\||elementwise\.)/;
+  const before = [...runtime.pipelines.keys()].filter((key) => shared.test(key)).sort();
+  const other = await compile(new Sequential([new Linear(12, 20), ReLU(), new Linear(20, 16), ReLU(), new Linear(16, 8)]), { inputShape: [12], loss: 'crossEntropy', optimizer: adam(), batchSize: 24, evalBatchSize: 40, runtime });
+  expect([...runtime.pipelines.keys()].filter((key) => shared.test(key)).sort()).toEqual(before);
+  expect(before.length).toBe(7); // cross-entropy, the two metric sums of the step and of the evaluation plan (which counts only real rows), ReLU forward and backward
+  await other.destroy();
   // Each launch still runs its own shape: one pipeline, two programs, each with its parameters and grid.
   const small = kernels.matmul({ a: [3, 8], b: [8, 5] });
   const large = kernels.matmul({ a: [70, 8], b: [8, 130] });

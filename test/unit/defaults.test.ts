@@ -238,10 +238,14 @@ describe('torch.nn loss defaults', () => {
     for (const mode of ['eval', 'train'] as const) {
       const calls = lowered(new Linear(4, 5), [7, 4], mode, normalizeLoss('crossEntropy'));
       const [xent] = callsLabelled(calls, 'softmax_xent.cross_entropy_labels');
-      expect(xent!.program.constants).toMatchObject({ SMOOTHING: 0, DIVISOR: 7 });
+      expect(xent!.program.constants).toMatchObject({ SMOOTHING: 0 });
+      expect(xent!.program.params).toEqual([7, 7]); // rows, divisor (launch parameters)
     }
-    expect(crossEntropyFromLabels(7, 5).constants).toMatchObject({ SMOOTHING: 0, DIVISOR: 7 });
-    expect(crossEntropyFromProbs(7, 5).constants).toMatchObject({ SMOOTHING: 0, DIVISOR: 7 });
+    for (const program of [crossEntropyFromLabels(7, 5), crossEntropyFromProbs(7, 5)]) {
+      expect(program.constants).toMatchObject({ SMOOTHING: 0 });
+      expect(program.params).toEqual([7, 7]);
+    }
+    expect(crossEntropyFromLabels(7, 5, { reduction: 'sum' }).params).toEqual([7, 1]);
   });
 
   it('MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, NLLLoss: reduction "mean"', () => {
