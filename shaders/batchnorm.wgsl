@@ -1,10 +1,10 @@
 // Batch normalization (torch.nn.BatchNorm1d/2d with affine γ, β) on an input viewed as
 // [N, C, S] row-major. Training passes run one workgroup per channel: a strided loop over
-// the channel's M = N·S values, then a tree reduction in workgroup memory
-// (shaders/workgroup_sum.wgsl, put in front by the descriptor). Eval is
-// elementwise with the running statistics.
+// the channel's M = N·S values, then the workgroup sum (a tree in workgroup memory,
+// shaders/workgroup_sum.wgsl, or one subgroupAdd, shaders/subgroup_sum.wgsl; put in front by
+// the descriptor). Eval is elementwise with the running statistics.
 
-override WG: u32 = 256;   // power of two (tree reduction)
+override WG: u32 = 256;   // power of two (tree sum), or the subgroup size
 override N: u32;
 override C: u32;
 override S: u32;
@@ -38,12 +38,20 @@ fn forward_train(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   let c = wid.x;
   let m = N * S;
   var sum = 0.0;
-  for (var i = lid; i < m; i += WG) { sum += x[at(c, i)]; }
+  for (var b = lid; b < m; b += WG * SUM_BLOCK) {
+    var part = 0.0;
+    for (var i = b; i < b + min(m - b, WG * SUM_BLOCK); i += WG) { part += x[at(c, i)]; }
+    sum += part;
+  }
   let mean = workgroup_sum(lid, vec2f(sum, 0.0)).x / f32(m);
   var squares = 0.0;
-  for (var i = lid; i < m; i += WG) {
-    let d = x[at(c, i)] - mean;
-    squares += d * d;
+  for (var b = lid; b < m; b += WG * SUM_BLOCK) {
+    var part = 0.0;
+    for (var i = b; i < b + min(m - b, WG * SUM_BLOCK); i += WG) {
+      let d = x[at(c, i)] - mean;
+      part += d * d;
+    }
+    squares += part;
   }
   let variance = workgroup_sum(lid, vec2f(squares, 0.0)).x / f32(m);
   let invstd = inverseSqrt(variance + EPS);
@@ -77,9 +85,13 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
   let mean = saved_in[c];
   let invstd = saved_in[C + c];
   var sums = vec2f(0.0);
-  for (var i = lid; i < m; i += WG) {
-    let k = at(c, i);
-    sums += dy[k] * vec2f(1.0, (x[k] - mean) * invstd);
+  for (var b = lid; b < m; b += WG * SUM_BLOCK) {
+    var part = vec2f(0.0);
+    for (var i = b; i < b + min(m - b, WG * SUM_BLOCK); i += WG) {
+      let k = at(c, i);
+      part += dy[k] * vec2f(1.0, (x[k] - mean) * invstd);
+    }
+    sums += part;
   }
   let total = workgroup_sum(lid, sums);
   let scale = gamma[c] * invstd;

@@ -1,8 +1,9 @@
 // Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_) over the flat gradient
 // arena: one single-workgroup pass computes ‖g‖₂ and the coefficient min(1, max/(‖g‖+1e-6)),
 // a second scales every gradient by it. Both stay on the GPU: no readback, no CPU decision.
+// The descriptors put a workgroup sum in front (shaders/workgroup_sum.wgsl or subgroup_sum.wgsl).
 
-override WG: u32 = 256;
+override WG: u32 = 256;   // power of two (tree sum), or the subgroup size
 override N: u32;
 override MAX_NORM: f32;
 
@@ -12,24 +13,21 @@ override MAX_NORM: f32;
 @group(0) @binding(0) var<storage, read> stats_in: array<f32>;
 @group(0) @binding(1) var<storage, read_write> grads: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn norm(@builtin(local_invocation_index) lid: u32) {
-  // Strided per-thread sums, then a tree: the error stays at a few ulps per thread chunk.
+  // Strided per-thread sums in blocks, then the workgroup sum: a few ulps per thread chunk.
   var s = 0.0;
-  for (var i = lid; i < N; i += WG) {
-    let g = grads_in[i];
-    s += g * g;
+  for (var b = lid; b < N; b += WG * SUM_BLOCK) {
+    var part = 0.0;
+    for (var i = b; i < b + min(N - b, WG * SUM_BLOCK); i += WG) {
+      let g = grads_in[i];
+      part += g * g;
+    }
+    s += part;
   }
-  partial[lid] = s;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
+  let squares = workgroup_sum(lid, vec2f(s, 0.0)).x;
   if (lid == 0u) {
-    let total = sqrt(partial[0]);
+    let total = sqrt(squares);
     stats_out[0] = total;
     stats_out[1] = min(1.0, MAX_NORM / (total + 1e-6));
   }

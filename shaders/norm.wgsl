@@ -1,12 +1,12 @@
 // Normalization over the rows of a [R, D] row-major tensor: torch.nn.LayerNorm over the
 // last D features (γ, β per feature), and torch.nn.GroupNorm / InstanceNorm2d, where a row
 // is one group of one sample, [N·G, (C/G)·S] with S = H·W, and γ, β are per channel. Row
-// passes run one workgroup per row (a strided loop over the row, then a tree reduction in
-// workgroup memory, shaders/workgroup_sum.wgsl); dγ, dβ sum over rows in their own pass,
+// passes run one workgroup per row (a strided loop over the row, then the workgroup sum the
+// descriptor puts in front: shaders/workgroup_sum.wgsl or subgroup_sum.wgsl); dγ, dβ sum over rows in their own pass,
 // one invocation per LayerNorm feature or one workgroup per GroupNorm channel, so no
 // atomics are needed.
 
-override WG: u32 = 64;   // power of two (tree reduction)
+override WG: u32 = 64;   // power of two (tree sum), or the subgroup size
 override R: u32;
 override D: u32;
 override EPS: f32 = 1e-5;
@@ -46,12 +46,20 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: v
   if (row >= R) { return; } // the whole workgroup leaves together
   let base = row * D;
   var sum = 0.0;
-  for (var j = lid; j < D; j += WG) { sum += x[base + j]; }
+  for (var b = lid; b < D; b += WG * SUM_BLOCK) {
+    var part = 0.0;
+    for (var j = b; j < b + min(D - b, WG * SUM_BLOCK); j += WG) { part += x[base + j]; }
+    sum += part;
+  }
   let mean = workgroup_sum(lid, vec2f(sum, 0.0)).x / f32(D);
   var squares = 0.0;
-  for (var j = lid; j < D; j += WG) {
-    let d = x[base + j] - mean;
-    squares += d * d;
+  for (var b = lid; b < D; b += WG * SUM_BLOCK) {
+    var part = 0.0;
+    for (var j = b; j < b + min(D - b, WG * SUM_BLOCK); j += WG) {
+      let d = x[base + j] - mean;
+      part += d * d;
+    }
+    squares += part;
   }
   let invstd = inverseSqrt(workgroup_sum(lid, vec2f(squares, 0.0)).x / f32(D) + EPS);
   for (var j = lid; j < D; j += WG) {
@@ -74,9 +82,13 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
   let mean = saved_in[row];
   let invstd = saved_in[R + row];
   var sums = vec2f(0.0);
-  for (var j = lid; j < D; j += WG) {
-    let g = dy[base + j] * gamma[channel(row, j)];
-    sums += g * vec2f(1.0, (x[base + j] - mean) * invstd);
+  for (var b = lid; b < D; b += WG * SUM_BLOCK) {
+    var part = vec2f(0.0);
+    for (var j = b; j < b + min(D - b, WG * SUM_BLOCK); j += WG) {
+      let g = dy[base + j] * gamma[channel(row, j)];
+      part += g * vec2f(1.0, (x[base + j] - mean) * invstd);
+    }
+    sums += part;
   }
   let means = workgroup_sum(lid, sums) / f32(D);
   for (var j = lid; j < D; j += WG) {
@@ -110,11 +122,15 @@ fn backward_channels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   if (c >= G * per_group) { return; }
   let terms = (R / G) * S;
   var sums = vec2f(0.0);
-  for (var t = lid; t < terms; t += WG) {
-    let row = (t / S) * G + c / per_group;
-    let k = row * D + (c % per_group) * S + t % S;
-    let g = params_dy[k];
-    sums += g * vec2f(1.0, (x[k] - params_saved[row]) * params_saved[R + row]);
+  for (var b = lid; b < terms; b += WG * SUM_BLOCK) {
+    var part = vec2f(0.0);
+    for (var t = b; t < b + min(terms - b, WG * SUM_BLOCK); t += WG) {
+      let row = (t / S) * G + c / per_group;
+      let k = row * D + (c % per_group) * S + t % S;
+      let g = params_dy[k];
+      part += g * vec2f(1.0, (x[k] - params_saved[row]) * params_saved[R + row]);
+    }
+    sums += part;
   }
   let total = workgroup_sum(lid, sums);
   if (lid == 0u) {

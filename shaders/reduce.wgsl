@@ -1,8 +1,9 @@
 // Reductions over row-major f32 tensors viewed as [OUTER, AXIS, INNER] (sums, means, the
 // bias gradient and sum's broadcast backward) and over [ROWS, COLS] (argmax, correct count),
-// plus whole-array sums into a slot of a metrics buffer. Descriptors: src/kernels/reduce.ts.
+// plus whole-array sums into a slot of a metrics buffer. Descriptors: src/kernels/reduce.ts,
+// which put a workgroup sum in front (shaders/workgroup_sum.wgsl or subgroup_sum.wgsl).
 
-override WG: u32 = 256;       // a power of two: the tree reduction halves it
+override WG: u32 = 256;       // a power of two (the tree sum halves it), or the subgroup size
 override SCALE: f32 = 1.0;
 override SLOT: u32 = 0u;
 override ACCUMULATE: bool = false;
@@ -24,18 +25,12 @@ struct ReduceDims {
 }
 @group(1) @binding(0) var<uniform> dims: ReduceDims;
 
-// Terms summed by one thread are added in blocks of BLOCK, each block total then joining
-// the thread's running total: rounding error grows with BLOCK + terms/(BLOCK·WG), not terms/WG.
-const BLOCK: u32 = 64u;
-
 // Entry points may share binding numbers as long as one entry point uses only one of them.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;      // sums, broadcast
 @group(0) @binding(1) var<storage, read_write> indices: array<u32>;  // argmax
 @group(0) @binding(1) var<storage, read> labels: array<u32>;         // count_correct
 @group(0) @binding(2) var<storage, read_write> metrics: array<f32>;  // count_correct
-
-var<workgroup> partial: array<f32, WG>;
 
 // This thread's share of Σ x[base + (t / run) * jump + (t % run) * step] over terms
 // t = lid, lid + WG, … < count: the (run, jump, step) triple describes every layout here.
@@ -50,7 +45,7 @@ fn thread_sum(lid: u32, count: u32, base: u32, run: u32, jump: u32, step: u32) -
   let dr = WG % run;
   while (t < count) {
     var block = 0.0;
-    for (var j = 0u; j < BLOCK && t < count; j++) {
+    for (var j = 0u; j < SUM_BLOCK && t < count; j++) {
       block += x[base + q * jump + r * step];
       t += WG;
       q += dq;
@@ -62,14 +57,9 @@ fn thread_sum(lid: u32, count: u32, base: u32, run: u32, jump: u32, step: u32) -
   return total;
 }
 
-// Pairwise tree over the workgroup; the sum is valid in invocation 0 only.
-fn workgroup_sum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-  }
-  return partial[0];
+// The workgroup's total of one value per thread.
+fn workgroup_total(lid: u32, value: f32) -> f32 {
+  return workgroup_sum(lid, vec2f(value, 0.0)).x;
 }
 
 // One workgroup per output; the grid may be folded into (x, y) past 65535 workgroups.
@@ -84,7 +74,7 @@ fn sum_axis(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: 
   let k = output_index(wid, groups);
   if (k >= dims.outer * dims.inner) { return; }
   let base = (k / dims.inner) * dims.axis * dims.inner + k % dims.inner;
-  let total = workgroup_sum(lid, thread_sum(lid, dims.axis, base, dims.axis, 0u, dims.inner));
+  let total = workgroup_total(lid, thread_sum(lid, dims.axis, base, dims.axis, 0u, dims.inner));
   if (lid == 0u) { out[k] = SCALE * total; }
 }
 
@@ -94,7 +84,7 @@ fn sum_channels(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) grou
                 @builtin(local_invocation_index) lid: u32) {
   let c = output_index(wid, groups);
   if (c >= dims.axis) { return; }
-  let total = workgroup_sum(lid, thread_sum(lid, dims.outer * dims.inner, c * dims.inner, dims.inner, dims.axis * dims.inner, 1u));
+  let total = workgroup_total(lid, thread_sum(lid, dims.outer * dims.inner, c * dims.inner, dims.inner, dims.axis * dims.inner, 1u));
   if (lid == 0u) { out[c] = total; }
 }
 
@@ -122,7 +112,7 @@ fn sum_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 fn sum_to_slot(@builtin(local_invocation_index) lid: u32) {
   var count = dims.n;
   if (ROWS_SLOT != NO_SLOT) { count = min(dims.n, u32(out[ROWS_SLOT]) * TERMS_PER_ROW); }
-  let total = workgroup_sum(lid, thread_sum(lid, count, 0u, count, 0u, 1u));
+  let total = workgroup_total(lid, thread_sum(lid, count, 0u, count, 0u, 1u));
   if (lid == 0u) { out[SLOT] = select(0.0, out[SLOT], ACCUMULATE) + SCALE * total; }
 }
 
@@ -155,6 +145,6 @@ fn count_correct(@builtin(local_invocation_index) lid: u32) {
   for (var r = lid; r < rows; r += WG) {
     hits += select(0u, 1u, row_argmax(r) == labels[r]);
   }
-  let total = workgroup_sum(lid, f32(hits));
+  let total = workgroup_total(lid, f32(hits));
   if (lid == 0u) { metrics[SLOT] = select(0.0, metrics[SLOT], ACCUMULATE) + total; }
 }

@@ -1,6 +1,13 @@
-// A tree sum over one workgroup, shared by the batchnorm and layernorm kernels (their
-// descriptors put this file in front of theirs, which declare `override WG: u32`, a power
-// of two).
+// A tree sum over one workgroup, shared by every kernel that sums over a workgroup (reduce,
+// batchnorm, norm, clip: their descriptors put this file in front of theirs, which declare
+// `override WG: u32`, a power of two). shaders/subgroup_sum.wgsl is the barrier-free one
+// for a workgroup of exactly one subgroup (src/kernels/workgroup-sum.ts).
+
+// Per-thread shares of a sum are added in blocks of SUM_BLOCK terms, each block total then
+// joining the thread's running total: the rounding error grows with SUM_BLOCK plus
+// terms/(SUM_BLOCK·WG) instead of terms/WG (with one subgroup of 8 threads summing 100k
+// values, 64 + 195 roundings instead of 12500).
+const SUM_BLOCK: u32 = 64u;
 
 var<workgroup> partial: array<vec2f, WG>;
 

@@ -26,6 +26,17 @@ export function adapterFacts(adapter: GPUAdapter): AdapterFacts {
   return { vendor: text(info?.vendor), architecture: text(info?.architecture), device: text(info?.device), description: text(info?.description) };
 }
 
+/** CPU rasterizers: lavapipe, SwiftShader, WARP. */
+const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|warp|software|\bcpu\b/i;
+/** Discrete and integrated GPU vendors, which have fast workgroup memory. */
+const GPU_VENDOR = /nvidia|amd|\bati\b|radeon|intel|apple|qualcomm|adreno|\barm\b|mali|imagination/i;
+
+/** What kind of adapter the choice tables see: a CPU rasterizer, a GPU vendor's, or unknown. */
+export function adapterKind(adapter: AdapterFacts): 'cpu' | 'gpu' | 'unknown' {
+  const text = `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`;
+  return CPU_ADAPTER.test(text) ? 'cpu' : GPU_VENDOR.test(text) ? 'gpu' : 'unknown';
+}
+
 /** Kernels interchangeable with a program, offered on the program as `alternatives`. */
 export interface KernelAlternatives {
   /** Kernel family, the key of KernelChoiceOptions.force (e.g. "matmul"). */

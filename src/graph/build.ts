@@ -164,6 +164,7 @@ export function buildSchedule(
       softTargets: augmented?.softTargets,
       scratch: (name, floats) => schedule.define(`${scratchPrefix}.${name}`, floats * 4, { kind: 'planned' }),
       padded: options.padded,
+      subgroupSize: options.subgroupSize,
     });
     if (!opt) return output;
     for (const op of [...ops].reverse()) {
@@ -181,7 +182,7 @@ export function buildSchedule(
   const grads = schedule.define(KEYS.grads, arenaBytes, { kind: 'view', arena: 'grads', offset: 0 });
   if (opt.clipGradNorm !== undefined) {
     const stats = schedule.define(KEYS.clipStats, 8, { kind: 'local' });
-    schedule.call(clipNorm(layout.size, opt.clipGradNorm), [grads, stats]);
+    schedule.call(clipNorm(layout.size, opt.clipGradNorm, { subgroupSize: options.subgroupSize }), [grads, stats]);
     schedule.call(clipScale(layout.size, opt.clipGradNorm), [stats, grads]);
   }
   // The update also flags the first step with a non-finite gradient in the metrics.

@@ -58,7 +58,7 @@ export function normalizeLoss(loss: LossConfig | LossConfig['kind']): LossConfig
   return typeof loss === 'string' ? ({ kind: loss } as LossConfig) : loss;
 }
 
-/** Keys the head reads and writes. `grad` is undefined in evaluation (no backward). */
+/** Keys the head reads and writes (`grad` is undefined in evaluation: no backward), and the device's subgroup size. */
 export interface HeadKeys {
   output: string;
   targets: string;
@@ -67,6 +67,8 @@ export interface HeadKeys {
   scratch: (name: string, floats: number) => string;
   /** The batch may be padded: only the first metrics[METRIC_ROWS] rows enter the metrics. */
   padded?: boolean;
+  /** The device's fixed subgroup size, if any: the metric sums offer the subgroup sum (src/kernels/workgroup-sum.ts). */
+  subgroupSize?: number;
   /**
    * Soft targets [N, C] (mixup / CutMix, crossEntropy only): the loss uses them; accuracy
    * still counts against the labels in `targets`.
@@ -104,8 +106,8 @@ export function lowerLoss(schedule: Schedule, loss: LossConfig, outShape: readon
       schedule.call(lossForwardBackward(loss.kind, n * c), [keys.output, keys.targets, terms, grad]);
   }
   const rowsSlot = keys.padded ? METRIC_ROWS : undefined;
-  schedule.call(sumToSlot(n * termsPerRow, { accumulate: true, slot: METRIC_LOSS, rowsSlot, termsPerRow }), [terms, keys.metrics]);
+  schedule.call(sumToSlot(n * termsPerRow, { accumulate: true, slot: METRIC_LOSS, rowsSlot, termsPerRow, subgroupSize: keys.subgroupSize }), [terms, keys.metrics]);
   if (usesLabels(loss)) {
-    schedule.call(countCorrect(n, c, { accumulate: true, slot: METRIC_CORRECT, rowsSlot }), [keys.output, keys.targets, keys.metrics]);
+    schedule.call(countCorrect(n, c, { accumulate: true, slot: METRIC_CORRECT, rowsSlot, subgroupSize: keys.subgroupSize }), [keys.output, keys.targets, keys.metrics]);
   }
 }

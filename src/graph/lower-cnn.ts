@@ -126,7 +126,7 @@ export const CNN_RULES: {
         ]);
         sumPartials(partials, d.n);
       }
-      if (b !== undefined) ctx.schedule.call(biasGradient(d.n, d.cout, d.oh * d.ow), [dy, ctx.gradOut(b)]);
+      if (b !== undefined) ctx.schedule.call(biasGradient(d.n, d.cout, d.oh * d.ow, { subgroupSize: ctx.subgroupSize }), [dy, ctx.gradOut(b)]);
     },
   },
 
@@ -169,7 +169,7 @@ export const CNN_RULES: {
       const shape = groupShape(ctx, op);
       const saved = ctx.aux(op, 'saved', 2 * shape.batch * shape.groups);
       const [gamma, beta] = affine(ctx, op);
-      ctx.schedule.call(groupNormForward(shape, { eps: op.attrs.eps }), [
+      ctx.schedule.call(groupNormForward(shape, { eps: op.attrs.eps, subgroupSize: ctx.subgroupSize }), [
         ctx.value(op.inputs[0]!),
         gamma,
         beta,
@@ -184,10 +184,10 @@ export const CNN_RULES: {
       const dy = ctx.grad(op.output);
       const { eps } = op.attrs;
       if (ctx.needsGrad(x)) {
-        ctx.schedule.call(groupNormBackward(shape, { eps }), [ctx.value(x), affine(ctx, op)[0], saved, dy, ctx.gradOut(x)]);
+        ctx.schedule.call(groupNormBackward(shape, { eps, subgroupSize: ctx.subgroupSize }), [ctx.value(x), affine(ctx, op)[0], saved, dy, ctx.gradOut(x)]);
       }
       if (gamma !== undefined && beta !== undefined) {
-        ctx.schedule.call(groupNormParamsBackward(shape, { eps }), [ctx.value(x), saved, dy, ctx.gradOut(gamma), ctx.gradOut(beta)]);
+        ctx.schedule.call(groupNormParamsBackward(shape, { eps, subgroupSize: ctx.subgroupSize }), [ctx.value(x), saved, dy, ctx.gradOut(gamma), ctx.gradOut(beta)]);
       }
     },
   },

@@ -79,7 +79,7 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       // dW = dyᵀ · x: [out, N] · [N, in] = [out, in], PyTorch's weight layout.
       const dw = matmul({ a: [n, outFeatures], b: [n, inFeatures], transposeA: true, subgroupSize: ctx.subgroupSize });
       ctx.schedule.call(dw, [dy, ctx.value(x), ctx.gradOut(w)]);
-      if (b !== undefined) ctx.schedule.call(biasGradient(n, outFeatures), [dy, ctx.gradOut(b)]);
+      if (b !== undefined) ctx.schedule.call(biasGradient(n, outFeatures, 1, { subgroupSize: ctx.subgroupSize }), [dy, ctx.gradOut(b)]);
     },
   },
 
@@ -126,7 +126,7 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
         ctx.schedule.call(batchNormEvalForward(shape, { eps }), common);
       } else {
         const saved = ctx.aux(op, 'saved', 2 * channels);
-        ctx.schedule.call(batchNormTrainingForward(shape, { eps, momentum }), [...common, saved]);
+        ctx.schedule.call(batchNormTrainingForward(shape, { eps, momentum, subgroupSize: ctx.subgroupSize }), [...common, saved]);
       }
     },
     backward(ctx, op) {
@@ -134,7 +134,7 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const shape = ctx.graph.shape(x);
       const saved = ctx.aux(op, 'saved', 2 * op.attrs.channels);
       const dx = ctx.needsGrad(x) ? ctx.gradOut(x) : ctx.scratch(op, 'dx', sizeOf(shape));
-      ctx.schedule.call(batchNormBackward(shape, { eps: op.attrs.eps }), [
+      ctx.schedule.call(batchNormBackward(shape, { eps: op.attrs.eps, subgroupSize: ctx.subgroupSize }), [
         ctx.value(x),
         ctx.value(gamma),
         saved,
@@ -151,7 +151,7 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const [x, gamma, beta] = op.inputs as [TensorId, TensorId, TensorId];
       const n = rows(ctx, x);
       const saved = ctx.aux(op, 'saved', 2 * n);
-      ctx.schedule.call(layerNormForward(n, op.attrs.features, { eps: op.attrs.eps }), [
+      ctx.schedule.call(layerNormForward(n, op.attrs.features, { eps: op.attrs.eps, subgroupSize: ctx.subgroupSize }), [
         ctx.value(x),
         ctx.value(gamma),
         ctx.value(beta),
@@ -166,7 +166,7 @@ export const RULES: { readonly [K in OpKind]: Rule<K> } = {
       const saved = ctx.aux(op, 'saved', 2 * n);
       const dy = ctx.grad(op.output);
       if (ctx.needsGrad(x)) {
-        ctx.schedule.call(layerNormBackward(n, features, { eps }), [ctx.value(x), ctx.value(gamma), saved, dy, ctx.gradOut(x)]);
+        ctx.schedule.call(layerNormBackward(n, features, { eps, subgroupSize: ctx.subgroupSize }), [ctx.value(x), ctx.value(gamma), saved, dy, ctx.gradOut(x)]);
       }
       ctx.schedule.call(layerNormParamsBackward(n, features, { eps }), [
         ctx.value(x),

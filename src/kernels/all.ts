@@ -14,3 +14,4 @@ export * from './optim';
 export * from './pool';
 export * from './reduce';
 export * from './softmax_xent';
+export * from './workgroup-sum';

@@ -2,13 +2,11 @@
 // statistics, running-statistics update), eval forward, and training backward.
 import { ConfigError, ResourceLimitError } from '../errors';
 import kernelSource from '../../shaders/batchnorm.wgsl?raw';
-import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import { grid1d, MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
+import { summing, withTreeSum, type WorkgroupSumOptions } from './workgroup-sum';
 
-/** shaders/batchnorm.wgsl after the workgroup tree sum it uses. */
-const source = `${workgroupSum}\n${kernelSource}`;
-
-export interface BatchNormOptions {
+/** The training passes sum over a workgroup (src/kernels/workgroup-sum.ts); eval does not. */
+export interface BatchNormOptions extends WorkgroupSumOptions {
   /** Added to the variance before the square root (torch default 1e-5). */
   eps?: number;
   /**
@@ -69,14 +67,18 @@ function program(
     forward_eval: ['read', 'read', 'read', 'write', 'read', 'read'] as const,
     backward: ['read', 'read', 'read', 'read', 'write', 'write', 'write'] as const,
   }[entryPoint];
-  return {
-    label: kernel,
-    shader: source,
+  const build = ({ shader, threads, suffix }: { shader: string; threads: number; suffix: string }): ComputeProgram => ({
+    label: `${kernel}${suffix}`,
+    shader,
     entryPoint,
     bindings,
-    constants: { WG: wg, N: n, C: c, S: s, EPS: eps, MOMENTUM: momentum },
-    workgroups: entryPoint === 'forward_eval' ? grid1d(n * c * s, wg) : [c, 1, 1],
-  };
+    constants: { WG: threads, N: n, C: c, S: s, EPS: eps, MOMENTUM: momentum },
+    workgroups: entryPoint === 'forward_eval' ? grid1d(n * c * s, threads) : [c, 1, 1],
+  });
+  if (entryPoint === 'forward_eval') return build({ shader: withTreeSum(kernelSource), threads: wg, suffix: '' });
+  const values = n * c * s;
+  const floats = { forward_train: [values, c, c, values, c, c, 2 * c], backward: [values, c, 2 * c, values, values, c, c] }[entryPoint];
+  return summing(options, { kernel, source: kernelSource, treeThreads: wg, terms: n * s, bindingFloats: floats, build });
 }
 
 /**

@@ -5,7 +5,7 @@
 // (src/gpu/kernel-choice.ts picks one). src/kernels/matmul.ts builds the programs.
 import { ConfigError } from '../errors';
 import type { ComputeProgram } from '../gpu/program';
-import type { AdapterFacts, KernelAlternatives } from '../gpu/kernel-choice';
+import { adapterKind, type AdapterFacts, type KernelAlternatives } from '../gpu/kernel-choice';
 
 /**
  * Per-invocation register tile and workgroup shape. Each invocation computes `rows` × `cols`
@@ -137,11 +137,6 @@ export function gemmShapeClass(what: string, m: number, n: number, k: number, ba
   return `${what} 2^${size}${Math.min(m, n) < SMALL_SIDE ? ' thin' : ''}`;
 }
 
-/** CPU rasterizers, where today's kernels were measured (lavapipe, SwiftShader, WARP). */
-const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|warp|software|\bcpu\b/i;
-/** Discrete and integrated GPU vendors, which have fast workgroup memory. */
-const GPU_VENDOR = /nvidia|amd|\bati\b|radeon|intel|apple|qualcomm|adreno|\barm\b|mali|imagination/i;
-
 /**
  * The deterministic choice, used when timing is not allowed: on CPU rasterizers and unknown
  * adapters the measured default (`fallback`: subgroup where the device has fixed-size
@@ -150,8 +145,7 @@ const GPU_VENDOR = /nvidia|amd|\bati\b|radeon|intel|apple|qualcomm|adreno|\barm\
  * standard design's expectation, not a measurement (none has been made on a real GPU yet).
  */
 export function matmulTableChoice(adapter: AdapterFacts, shapeClass: string, fallback: string): string {
-  const text = `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`;
-  if (CPU_ADAPTER.test(text) || !GPU_VENDOR.test(text)) return fallback;
+  if (adapterKind(adapter) !== 'gpu') return fallback;
   const [, log2 = '0'] = /2\^(\d+)/.exec(shapeClass) ?? [];
   return Number(log2) >= TILED_FROM_LOG2 && !shapeClass.endsWith('thin') ? 'tiled-64x64' : fallback;
 }

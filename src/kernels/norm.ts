@@ -3,13 +3,11 @@
 // separate pass that sums over rows).
 import { ConfigError } from '../errors';
 import kernelSource from '../../shaders/norm.wgsl?raw';
-import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
+import { summing, withTreeSum, type WorkgroupSumOptions } from './workgroup-sum';
 
-/** shaders/norm.wgsl after the workgroup tree sum it uses. */
-const source = `${workgroupSum}\n${kernelSource}`;
-
-export interface LayerNormOptions {
+/** The row passes and GroupNorm's γ/β pass sum over a workgroup (src/kernels/workgroup-sum.ts); LayerNorm's γ/β pass does not. */
+export interface LayerNormOptions extends WorkgroupSumOptions {
   /** Added to the variance before the square root (torch default 1e-5). */
   eps?: number;
   /**
@@ -56,18 +54,27 @@ function program(
   if (!Number.isInteger(wg) || wg < 1 || (wg & (wg - 1)) !== 0) {
     throw new ConfigError(`${kernel}: workgroup size must be a power of two, got ${wg}`);
   }
-  return {
-    label: kernel,
-    shader: source,
+  const build = ({ shader, threads, suffix }: { shader: string; threads: number; suffix: string }): ComputeProgram => ({
+    label: `${kernel}${suffix}`,
+    shader,
     entryPoint,
     bindings: BINDINGS[entryPoint],
-    constants: { WG: wg, R: rows, D: features, EPS: eps, G: grouping.groups, S: grouping.spatial },
+    constants: { WG: threads, R: rows, D: features, EPS: eps, G: grouping.groups, S: grouping.spatial },
     // Row passes: one workgroup per row (per channel for γ/β of GroupNorm), folded into
     // (x, y) past 65535.
     workgroups: perFeature
-      ? grid1d(features, wg)
+      ? grid1d(features, threads)
       : grid1d(perChannel ? (grouping.groups * features) / grouping.spatial : rows, 1),
-  };
+  });
+  if (perFeature) return build({ shader: withTreeSum(kernelSource), threads: wg, suffix: '' });
+  const values = rows * features;
+  const channels = (grouping.groups * features) / grouping.spatial; // γ and β (features for LayerNorm)
+  const floats = {
+    forward: [values, channels, channels, values, 2 * rows],
+    backward: [values, channels, 2 * rows, values, values],
+    backward_channels: [values, 2 * rows, values, channels, channels],
+  }[entryPoint];
+  return summing(options, { kernel, source: kernelSource, treeThreads: wg, terms, bindingFloats: floats, build });
 }
 
 /**

@@ -2,19 +2,27 @@
 // sum's broadcast backward, argmax, and sums / correct counts into a metrics slot.
 //
 // Sums are workgroup reductions: each thread adds a strided share of the terms in blocks
-// of 64, then a pairwise tree joins the threads. For L terms over a workgroup of W threads
+// of 64, then the workgroup sum joins the threads (a pairwise tree, or one subgroupAdd over a
+// one-subgroup workgroup: src/kernels/workgroup-sum.ts). For L terms over a workgroup of W threads
 // the rounding error stays within about (64 + L/(64·W) + log2 W)·2⁻²⁴·Σ|x|, far below the
 // L·2⁻²⁴·Σ|x| of a running f32 sum.
 import { ConfigError } from '../errors';
-import source from '../../shaders/reduce.wgsl?raw';
+import kernelSource from '../../shaders/reduce.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
+import { summing, withTreeSum, type WorkgroupSumOptions } from './workgroup-sum';
+
+/** For the entry points that do not sum over a workgroup. */
+const source = withTreeSum(kernelSource);
 
 export interface ReduceOptions {
   /** Threads per workgroup: a power of two ≤ 256. Defaults depend on the kernel. */
   workgroupSize?: number;
 }
 
-export interface SlotOptions extends ReduceOptions {
+/** Options of the kernels that sum over a workgroup (see src/kernels/workgroup-sum.ts). */
+export interface SumOptions extends ReduceOptions, WorkgroupSumOptions {}
+
+export interface SlotOptions extends SumOptions {
   /** Add to the slot's current value instead of overwriting it. */
   accumulate: boolean;
   /** Index of the f32 word of the metrics buffer to write. */
@@ -47,6 +55,11 @@ function workgroupSize(kernel: string, options: ReduceOptions, fallback: number)
   return wg;
 }
 
+/** The smallest metrics buffer the slot options fit (trial buffers). */
+function metricWords(options: SlotOptions): number {
+  return Math.max(options.slot, options.rowsSlot ?? 0) + 1;
+}
+
 function slotConstants(kernel: string, options: SlotOptions): Record<string, number> {
   if (!Number.isInteger(options.slot) || options.slot < 0) {
     throw new ConfigError(`${kernel}: slot must be a non-negative integer, got ${options.slot}`);
@@ -66,20 +79,26 @@ export function sumAxis(
   outer: number,
   axis: number,
   inner: number,
-  options: ReduceOptions & { mean?: boolean } = {},
+  options: SumOptions & { mean?: boolean } = {},
 ): ComputeProgram {
   positive('sumAxis', ['outer', 'axis', 'inner'], [outer, axis, inner]);
-  // One workgroup per output with no more threads than terms, so short axes idle nobody.
-  const wg = workgroupSize('sumAxis', options, axis);
-  return {
-    label: `reduce.${options.mean ? 'mean' : 'sum'}Axis`,
-    shader: source,
-    entryPoint: 'sum_axis',
-    bindings: ['read', 'write'],
-    constants: { WG: wg, SCALE: options.mean ? 1 / axis : 1 },
-    params: dims({ outer, axis, inner }),
-    workgroups: grid1d(outer * inner, 1),
-  };
+  return summing(options, {
+    kernel: 'sumAxis',
+    source: kernelSource,
+    // One workgroup per output with no more threads than terms, so short axes idle nobody.
+    treeThreads: workgroupSize('sumAxis', options, axis),
+    terms: axis,
+    bindingFloats: [outer * axis * inner, outer * inner],
+    build: ({ shader, threads, suffix }) => ({
+      label: `reduce.${options.mean ? 'mean' : 'sum'}Axis${suffix}`,
+      shader,
+      entryPoint: 'sum_axis',
+      bindings: ['read', 'write'],
+      constants: { WG: threads, SCALE: options.mean ? 1 / axis : 1 },
+      params: dims({ outer, axis, inner }),
+      workgroups: grid1d(outer * inner, 1),
+    }),
+  });
 }
 
 /**
@@ -109,18 +128,24 @@ export function sumAxisBackward(
  * Bias gradient db[c] = Σ_{o,s} dy[o, c, s]; with inner = 1 the column sum of [rows, cols].
  * Bindings: dy (read, f32 [outer, channels, inner]), db (write, f32 [channels]).
  */
-export function biasGradient(outer: number, channels: number, inner = 1, options: ReduceOptions = {}): ComputeProgram {
+export function biasGradient(outer: number, channels: number, inner = 1, options: SumOptions = {}): ComputeProgram {
   positive('biasGradient', ['outer', 'channels', 'inner'], [outer, channels, inner]);
-  const wg = workgroupSize('biasGradient', options, outer * inner);
-  return {
-    label: 'reduce.biasGradient',
-    shader: source,
-    entryPoint: 'sum_channels',
-    bindings: ['read', 'write'],
-    constants: { WG: wg },
-    params: dims({ outer, axis: channels, inner }),
-    workgroups: grid1d(channels, 1),
-  };
+  return summing(options, {
+    kernel: 'biasGradient',
+    source: kernelSource,
+    treeThreads: workgroupSize('biasGradient', options, outer * inner),
+    terms: outer * inner,
+    bindingFloats: [outer * channels * inner, channels],
+    build: ({ shader, threads, suffix }) => ({
+      label: `reduce.biasGradient${suffix}`,
+      shader,
+      entryPoint: 'sum_channels',
+      bindings: ['read', 'write'],
+      constants: { WG: threads },
+      params: dims({ outer, axis: channels, inner }),
+      workgroups: grid1d(channels, 1),
+    }),
+  });
 }
 
 /**
@@ -151,22 +176,29 @@ export function sumRows(rows: number, cols: number, options: ReduceOptions = {})
  */
 export function sumToSlot(n: number, options: SlotOptions & { scale?: number; termsPerRow?: number }): ComputeProgram {
   positive('sumToSlot', ['n'], [n]);
-  // 256 threads whatever n: with n a launch parameter, every batch size shares the pipeline.
-  const wg = workgroupSize('sumToSlot', options, 256);
-  return {
-    label: 'reduce.sumToSlot',
-    shader: source,
-    entryPoint: 'sum_to_slot',
-    bindings: ['read', 'write'],
-    params: dims({ n }),
-    constants: {
-      WG: wg,
-      SCALE: options.scale ?? 1,
-      ...slotConstants('sumToSlot', options),
-      ...(options.rowsSlot === undefined ? {} : { TERMS_PER_ROW: options.termsPerRow ?? 1 }),
-    },
-    workgroups: [1, 1, 1],
-  };
+  const slots = slotConstants('sumToSlot', options);
+  return summing(options, {
+    kernel: 'sumToSlot',
+    source: kernelSource,
+    // 256 threads whatever n: with n a launch parameter, every batch size shares the pipeline.
+    treeThreads: workgroupSize('sumToSlot', options, 256),
+    terms: n,
+    bindingFloats: [n, metricWords(options)],
+    build: ({ shader, threads, suffix }) => ({
+      label: `reduce.sumToSlot${suffix}`,
+      shader,
+      entryPoint: 'sum_to_slot',
+      bindings: ['read', 'write'],
+      params: dims({ n }),
+      constants: {
+        WG: threads,
+        SCALE: options.scale ?? 1,
+        ...slots,
+        ...(options.rowsSlot === undefined ? {} : { TERMS_PER_ROW: options.termsPerRow ?? 1 }),
+      },
+      workgroups: [1, 1, 1],
+    }),
+  });
 }
 
 /**
@@ -198,14 +230,21 @@ export function argmax(rows: number, cols: number, options: ReduceOptions = {}):
 export function countCorrect(rows: number, cols: number, options: SlotOptions): ComputeProgram {
   positive('countCorrect', ['rows', 'cols'], [rows, cols]);
   if (rows >= 2 ** 24) throw new ConfigError(`countCorrect: ${rows} rows exceed the exact f32 count 2^24`);
-  const wg = workgroupSize('countCorrect', options, 256); // as sumToSlot's
-  return {
-    label: 'reduce.countCorrect',
-    shader: source,
-    entryPoint: 'count_correct',
-    bindings: ['read', 'read', 'write'],
-    constants: { WG: wg, ...slotConstants('countCorrect', options) },
-    params: dims({ rows, cols }),
-    workgroups: [1, 1, 1],
-  };
+  const slots = slotConstants('countCorrect', options);
+  return summing(options, {
+    kernel: 'countCorrect',
+    source: kernelSource,
+    treeThreads: workgroupSize('countCorrect', options, 256), // as sumToSlot's
+    terms: rows,
+    bindingFloats: [rows * cols, rows, metricWords(options)],
+    build: ({ shader, threads, suffix }) => ({
+      label: `reduce.countCorrect${suffix}`,
+      shader,
+      entryPoint: 'count_correct',
+      bindings: ['read', 'read', 'write'],
+      constants: { WG: threads, ...slots },
+      params: dims({ rows, cols }),
+      workgroups: [1, 1, 1],
+    }),
+  });
 }

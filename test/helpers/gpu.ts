@@ -2,6 +2,7 @@
 // runs one program on given bindings and reads back every binding it writes.
 import { GpuRuntime } from '../../src/gpu/runtime';
 import type { ComputeProgram } from '../../src/gpu/program';
+import type { WorkgroupSumOptions } from '../../src/kernels/workgroup-sum';
 
 let shared: Promise<GpuRuntime> | undefined;
 
@@ -41,4 +42,15 @@ export async function runProgram(program: ComputeProgram, bindings: readonly Bin
   }
   for (const buffer of buffers) runtime.destroyBuffer(buffer);
   return outputs;
+}
+
+/**
+ * The workgroup sums the summing kernels (reduce, batchnorm, norm, clip) are tested with on
+ * this runtime, as [name, descriptor options]: the tree, and the subgroup sum when the device
+ * has fixed-size subgroups (lavapipe and SwiftShader do; test/kernels/workgroup-sum.test.ts
+ * says so when it is skipped).
+ */
+export async function workgroupSums(): Promise<[string, WorkgroupSumOptions][]> {
+  const lanes = (await testRuntime()).subgroupSize;
+  return [['tree sum', {}], ...(lanes === undefined ? [] : [['subgroup sum', { sum: 'subgroup', subgroupSize: lanes }] as [string, WorkgroupSumOptions]])];
 }

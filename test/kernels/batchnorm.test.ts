@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchNormBackward, batchNormEvalForward, batchNormTrainingForward } from '../../src/kernels/batchnorm';
 import { centralDifference, expectClose } from '../helpers/compare';
-import { runProgram } from '../helpers/gpu';
+import { runProgram, workgroupSums } from '../helpers/gpu';
 import { normal, uniform } from '../helpers/random';
 import { batchNormBackward as referenceBackward, batchNormEval, batchNormTraining, type BatchNormDims } from '../reference/batchnorm';
 
@@ -12,6 +12,9 @@ const name = (shape: number[]) => shape.join('×');
 // [name, shape] rows so that test titles show the whole shape.
 const cases = (shapes: number[][]) => shapes.map((shape) => [name(shape), shape] as const);
 const TRAINING_SHAPES = cases([[7, 33], [129, 3], [33, 4, 5, 7], [1000, 10], [1, 3, 17], [128, 2, 28, 28]]);
+// The training passes with each workgroup sum (tree, and subgroup where the device has it).
+const SUMS = await workgroupSums();
+const TRAINING_CASES = SUMS.flatMap(([sum, options]) => TRAINING_SHAPES.map(([shape, dims]) => [shape, sum, dims, options] as const));
 const EVAL_SHAPES = cases([[1, 7], [7, 33], [33, 4, 5, 7], [1000, 10]]);
 
 // f32 tolerances (measured worst errors on lavapipe in brackets). Forward: x carries an
@@ -64,11 +67,11 @@ describe('reference batchnorm gradients', () => {
 });
 
 describe('batchnorm kernels', () => {
-  it.each(TRAINING_SHAPES)('training forward %s matches the reference and updates running stats', async (_, shape) => {
+  it.each(TRAINING_CASES)('training forward %s (%s) matches the reference and updates running stats', async (_, __, shape, options) => {
     const dims = dimsOf(shape);
     const { x, gamma, beta, runningMean, runningVar } = data(shape, 1);
     const size = x.length;
-    const [y, rm, rv, saved] = await runProgram(batchNormTrainingForward(shape), [
+    const [y, rm, rv, saved] = await runProgram(batchNormTrainingForward(shape, options), [
       x, gamma, beta, { zeros: size }, runningMean, runningVar, { zeros: 2 * dims.c },
     ]);
     const ref = batchNormTraining(x, dims, gamma, beta, runningMean, runningVar);
@@ -97,14 +100,14 @@ describe('batchnorm kernels', () => {
     expectClose(y!, batchNormEval(x, dims, gamma, beta, runningMean, runningVar), FORWARD_TOL, `eval y ${name(shape)}`);
   });
 
-  it.each(TRAINING_SHAPES)('backward %s matches the analytic reference', async (_, shape) => {
+  it.each(TRAINING_CASES)('backward %s (%s) matches the analytic reference', async (_, __, shape, options) => {
     const dims = dimsOf(shape);
     const { x, gamma, beta, runningMean, runningVar, dy } = data(shape, 3);
     const size = x.length;
-    const [, , , saved] = await runProgram(batchNormTrainingForward(shape), [
+    const [, , , saved] = await runProgram(batchNormTrainingForward(shape, options), [
       x, gamma, beta, { zeros: size }, runningMean, runningVar, { zeros: 2 * dims.c },
     ]);
-    const [dx, dgamma, dbeta] = await runProgram(batchNormBackward(shape), [
+    const [dx, dgamma, dbeta] = await runProgram(batchNormBackward(shape, options), [
       x, gamma, saved!, dy, { zeros: size }, { zeros: dims.c }, { zeros: dims.c },
     ]);
     const ref = referenceBackward(x, dy, dims, gamma);

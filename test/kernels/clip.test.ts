@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { clipNorm, clipScale } from '../../src/kernels/clip';
 import { expectClose } from '../helpers/compare';
-import { testRuntime } from '../helpers/gpu';
+import { testRuntime, workgroupSums } from '../helpers/gpu';
 import { normal } from '../helpers/random';
 
 /** torch: coef = max/(‖g‖ + 1e-6), clamped to 1; g ← g·coef. */
@@ -12,18 +12,21 @@ function reference(g: Float32Array, maxNorm: number) {
   return { norm, coefficient, clipped: Array.from(g, (v) => v * coefficient) };
 }
 
-// The norm sums n squares in f32 (strided chunks + a tree): relative error ≲ 1e-6 here.
+// The norm sums n squares in f32 (strided chunks + the workgroup sum): relative error ≲ 1e-6 here.
 const NORM_TOL = { atol: 0, rtol: 2e-6 };
+// With each workgroup sum (tree, and subgroup where the device has it).
+const SUMS = await workgroupSums();
 
 describe('clip by global norm', () => {
-  it.each([1, 7, 129, 1000, 100_003])('n = %i: norm, coefficient and scaled gradients match', async (n) => {
+  const cases = SUMS.flatMap(([sum, options]) => [1, 7, 129, 1000, 100_003].map((n) => [n, sum, options] as const));
+  it.each(cases)('n = %i (%s): norm, coefficient and scaled gradients match', async (n, _, sum) => {
     const runtime = await testRuntime();
     const g = normal(n, n);
     for (const maxNorm of [0.5, 1e9]) {
       const ref = reference(g, maxNorm);
       const grads = runtime.upload(g, 'grads');
       const stats = runtime.createBuffer(8, 'stats');
-      const [norm, scale] = await Promise.all([runtime.prepare(clipNorm(n, maxNorm)), runtime.prepare(clipScale(n, maxNorm))]);
+      const [norm, scale] = await Promise.all([runtime.prepare(clipNorm(n, maxNorm, sum)), runtime.prepare(clipScale(n, maxNorm))]);
       runtime.submit([
         runtime.launch(norm, [grads, stats]),
         runtime.launch(scale, [stats, grads]),

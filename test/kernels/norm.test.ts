@@ -12,8 +12,9 @@ import {
   layerNormParamsBackward,
   type GroupNormShape,
 } from '../../src/kernels/norm';
+import type { WorkgroupSumOptions } from '../../src/kernels/workgroup-sum';
 import { centralDifference, expectClose } from '../helpers/compare';
-import { runProgram } from '../helpers/gpu';
+import { runProgram, workgroupSums } from '../helpers/gpu';
 import { normal, uniform } from '../helpers/random';
 import {
   groupNorm,
@@ -25,6 +26,9 @@ import {
 
 // [rows, D]: one row, odd widths, D = 1 (variance 0: y = β), D wider than a workgroup.
 const SHAPES: [number, number][] = [[1, 7], [7, 33], [129, 3], [1000, 10], [5, 1], [3, 1000]];
+// The row passes with each workgroup sum (tree, and subgroup where the device has it).
+const SUMS = await workgroupSums();
+const CASES = SUMS.flatMap(([sum, options]) => SHAPES.map(([rows, d]) => [rows, d, sum, options] as const));
 
 // f32 tolerances. A row whose variance is close to eps (likely when D ≤ 3) is
 // ill-conditioned: x − mean carries an error of ~ulp(|x|), which invstd amplifies. So
@@ -58,8 +62,8 @@ function data(rows: number, d: number, seed: number) {
   };
 }
 
-async function forward(rows: number, d: number, x: Float32Array, gamma: Float32Array, beta: Float32Array) {
-  const [y, saved] = await runProgram(layerNormForward(rows, d), [x, gamma, beta, { zeros: rows * d }, { zeros: 2 * rows }]);
+async function forward(rows: number, d: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, sum: WorkgroupSumOptions = {}) {
+  const [y, saved] = await runProgram(layerNormForward(rows, d, sum), [x, gamma, beta, { zeros: rows * d }, { zeros: 2 * rows }]);
   return { y: y!, saved: saved! };
 }
 
@@ -84,9 +88,9 @@ describe('reference layernorm gradients', () => {
 });
 
 describe('layernorm kernels', () => {
-  it.each(SHAPES)('forward %i×%i matches the reference', async (rows, d) => {
+  it.each(CASES)('forward %i×%i (%s) matches the reference', async (rows, d, _, sum) => {
     const { x, gamma, beta } = data(rows, d, 1);
-    const { y, saved } = await forward(rows, d, x, gamma, beta);
+    const { y, saved } = await forward(rows, d, x, gamma, beta, sum);
     const ref = layerNorm(x, rows, d, gamma, beta);
     const cond = conditions(x, ref.invstd, d);
     expectRowsClose(y, ref.y, d, (r) => Y_PER_COND * cond[r]!, `y ${rows}×${d}`);
@@ -96,10 +100,10 @@ describe('layernorm kernels', () => {
     expectRowsClose(savedInvstd, ref.invstd, 1, (r) => Y_PER_COND * cond[r]! * ref.invstd[r]!, `saved invstd ${rows}×${d}`);
   });
 
-  it.each(SHAPES)('backward %i×%i matches the analytic reference', async (rows, d) => {
+  it.each(CASES)('backward %i×%i (%s) matches the analytic reference', async (rows, d, _, sum) => {
     const { x, gamma, beta, dy } = data(rows, d, 2);
-    const { saved } = await forward(rows, d, x, gamma, beta);
-    const [dx] = await runProgram(layerNormBackward(rows, d), [x, gamma, saved, dy, { zeros: rows * d }]);
+    const { saved } = await forward(rows, d, x, gamma, beta, sum);
+    const [dx] = await runProgram(layerNormBackward(rows, d, sum), [x, gamma, saved, dy, { zeros: rows * d }]);
     const [dgamma, dbeta] = await runProgram(layerNormParamsBackward(rows, d), [x, saved, dy, { zeros: d }, { zeros: d }]);
     const ref = referenceBackward(x, dy, rows, d, gamma);
     const { invstd } = layerNorm(x, rows, d, gamma, beta);
@@ -183,19 +187,20 @@ describe('reference groupnorm gradients', () => {
 });
 
 describe('groupnorm kernels', () => {
-  it.each(GN_SHAPES)('%s: forward, saved stats, dx, dγ and dβ match the reference', async (what, shape) => {
+  const cases = SUMS.flatMap(([sum, options]) => GN_SHAPES.map(([what, shape]) => [what, sum, shape, options] as const));
+  it.each(cases)('%s (%s): forward, saved stats, dx, dγ and dβ match the reference', async (what, _, shape, sum) => {
     const dims = gnDims(shape);
     const [rows, d] = [shape.batch * shape.groups, (shape.channels / shape.groups) * shape.spatial];
     const { x, gamma, beta, dy } = gnData(shape, 4);
-    const [y, saved] = await runProgram(groupNormForward(shape), [x, gamma, beta, { zeros: x.length }, { zeros: 2 * rows }]);
+    const [y, saved] = await runProgram(groupNormForward(shape, sum), [x, gamma, beta, { zeros: x.length }, { zeros: 2 * rows }]);
     const ref = groupNorm(x, dims, gamma, beta);
     const cond = conditions(x, ref.invstd, d);
     expectRowsClose(y!, ref.y, d, (r) => Y_PER_COND * cond[r]!, `y ${what}`);
     expectClose(saved!.subarray(0, rows), ref.mean, { atol: 0, rtol: RTOL }, `saved mean ${what}`);
     expectRowsClose(saved!.subarray(rows), ref.invstd, 1, (r) => Y_PER_COND * cond[r]! * ref.invstd[r]!, `saved invstd ${what}`);
 
-    const [dx] = await runProgram(groupNormBackward(shape), [x, gamma, saved!, dy, { zeros: x.length }]);
-    const [dgamma, dbeta] = await runProgram(groupNormParamsBackward(shape), [x, saved!, dy, { zeros: shape.channels }, { zeros: shape.channels }]);
+    const [dx] = await runProgram(groupNormBackward(shape, sum), [x, gamma, saved!, dy, { zeros: x.length }]);
+    const [dgamma, dbeta] = await runProgram(groupNormParamsBackward(shape, sum), [x, saved!, dy, { zeros: shape.channels }, { zeros: shape.channels }]);
     const grads = referenceGroupBackward(x, dy, dims, gamma);
     expectRowsClose(dx!, grads.dx, d, (r) => DX_PER_COND * cond[r]! * ref.invstd[r]!, `dx ${what}`);
     expectClose(dgamma!, grads.dgamma, paramGradTol(shape.batch * shape.spatial), `dgamma ${what}`);

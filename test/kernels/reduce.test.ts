@@ -5,15 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import type { ComputeProgram } from '../../src/gpu/program';
 import { argmax, biasGradient, countCorrect, sumAxis, sumAxisBackward, sumRows, sumToSlot } from '../../src/kernels/reduce';
+import type { WorkgroupSumOptions } from '../../src/kernels/workgroup-sum';
 import { centralDifference, expectClose } from '../helpers/compare';
-import { runProgram, testRuntime, type Data } from '../helpers/gpu';
+import { runProgram, testRuntime, workgroupSums, type Data } from '../helpers/gpu';
 import { rng, uniform } from '../helpers/random';
 import { biasAdd } from '../reference/binary';
 import * as ref from '../reference/reduce';
 
 const U = 2 ** -24; // unit roundoff of f32
-// A blocked + tree f32 sum of L ≤ 1e6 terms on ≤ 256 threads rounds at most
-// 64 + L/16384 + 8 ≤ 133 times along any path; random rounding errors add up like a
+// A blocked + tree f32 sum of L ≤ 1e6 terms on 256 threads rounds at most
+// 64 + L/16384 + 8 ≤ 133 times along any path (on one subgroup of 8 threads, 64 + L/512 + 7 ≤ 2025); random rounding errors add up like a
 // random walk, so 16·U·Σ|x| (≈ 1e-6 of Σ|x|; ≤ 3·U·Σ|x| seen on lavapipe) holds with a
 // wide margin, while a running f32 sum over 1e5 terms already misses it (the 100k test).
 const SUM_ULPS = 16;
@@ -25,6 +26,10 @@ const EXACT = { atol: 0, rtol: 0 };
 // [outer, axis, inner] views; sumAxis reduces the middle axis, biasGradient keeps it.
 const SHAPES = [[1, 1, 1], [1, 7, 1], [7, 33, 1], [1, 1000, 1], [3, 129, 5], [33, 7, 129], [2, 1000, 33], [1000, 10, 1]] as const;
 const abs = (x: Float32Array) => x.map(Math.abs);
+// The summing kernels run with each workgroup sum (tree, and subgroup where the device has it).
+const SUMS = await workgroupSums();
+const withSums = <T extends readonly unknown[]>(rows: readonly T[]) =>
+  SUMS.flatMap(([sum, options]) => rows.map((row) => [...row, sum, options] as [...T, string, WorkgroupSumOptions]));
 const shape = (dims: readonly number[]) => `[${dims.join(', ')}]`;
 
 /** Runs programs in one submit, each on buffers picked from `data` by index; reads buffer `result`. */
@@ -72,10 +77,10 @@ describe('reference gradients', () => {
 });
 
 describe('axis reductions', () => {
-  it.each([false, true])('sumAxis (mean %s) matches the float64 reference', async (mean) => {
+  it.each(withSums<[boolean]>([[false], [true]]))('sumAxis (mean %s, %s) matches the float64 reference', async (mean, _, sum) => {
     for (const [outer, axis, inner] of SHAPES) {
       const x = uniform(outer * axis * inner, axis + inner);
-      const [out] = await runProgram(sumAxis(outer, axis, inner, { mean }), [x, { zeros: outer * inner }]);
+      const [out] = await runProgram(sumAxis(outer, axis, inner, { mean, ...sum }), [x, { zeros: outer * inner }]);
       const tol = sumTolerance(ref.sumAxis(abs(x), outer, axis, inner, mean));
       expectClose(out!, ref.sumAxis(x, outer, axis, inner, mean), tol, `sumAxis ${shape([outer, axis, inner])}`);
     }
@@ -91,10 +96,10 @@ describe('axis reductions', () => {
     }
   });
 
-  it('biasGradient sums over outer and inner', async () => {
+  it.each(SUMS)('biasGradient sums over outer and inner (%s)', async (_, sum) => {
     for (const [outer, channels, inner] of SHAPES) {
       const dy = uniform(outer * channels * inner, 7 * channels + outer);
-      const [db] = await runProgram(biasGradient(outer, channels, inner), [dy, { zeros: channels }]);
+      const [db] = await runProgram(biasGradient(outer, channels, inner, sum), [dy, { zeros: channels }]);
       const tol = sumTolerance(ref.biasGradient(abs(dy), outer, channels, inner));
       expectClose(db!, ref.biasGradient(dy, outer, channels, inner), tol, `biasGradient ${shape([outer, channels, inner])}`);
     }
@@ -122,22 +127,22 @@ describe('axis reductions', () => {
 });
 
 describe('sums into a metrics slot', () => {
-  it.each([1, 7, 33, 129, 1000, 100_000, 1_000_000])('sumToSlot n=%i overwrites only its slot', async (n) => {
+  it.each(withSums<[number]>([[1], [7], [33], [129], [1000], [100_000], [1_000_000]]))('sumToSlot n=%i (%s) overwrites only its slot', async (n, _, sum) => {
     const x = uniform(n, n);
     const metrics = Float32Array.of(5, 6, 7, 8);
-    const [out] = await runProgram(sumToSlot(n, { accumulate: false, slot: 2, scale: 1 / n }), [x, metrics]);
+    const [out] = await runProgram(sumToSlot(n, { accumulate: false, slot: 2, scale: 1 / n, ...sum }), [x, metrics]);
     const expected = [5, 6, ref.sum(x) / n, 8];
     expectClose(out!, expected, { atol: SUM_ULPS * U * (ref.sum(abs(x)) / n), rtol: 2 * U }, `sumToSlot n=${n}`);
   });
 
-  it('sumToSlot of 100k positive values holds 1e-6 relative where a running f32 sum does not', async () => {
+  it.each(SUMS)('sumToSlot of 100k positive values (%s) holds 1e-6 relative where a running f32 sum does not', async (_, sum) => {
     const n = 100_000;
     const x = uniform(n, 77, 0, 1);
     let running = 0;
     for (const v of x) running = Math.fround(running + v);
     const exact = ref.sum(x);
     expect(Math.abs(running - exact) / exact).toBeGreaterThan(1e-6);
-    const [out] = await runProgram(sumToSlot(n, { accumulate: false, slot: 0 }), [x, { zeros: 1 }]);
+    const [out] = await runProgram(sumToSlot(n, { accumulate: false, slot: 0, ...sum }), [x, { zeros: 1 }]);
     expectClose(out!, [exact], { atol: 0, rtol: 1e-6 }, 'sumToSlot 100k positive');
   });
 
@@ -156,25 +161,25 @@ describe('sums into a metrics slot', () => {
 });
 
 describe('padded batches: only the first metrics[rowsSlot] rows count', () => {
-  it.each([
+  it.each(withSums<[number, number]>([
     [0, 5],
     [3, 5],
     [7, 1],
     [8, 5], // every row
     [9, 5], // more rows claimed than exist: clamped to all of them
-  ])('sumToSlot with %i real rows of %i terms each', async (rows, termsPerRow) => {
+  ]))('sumToSlot with %i real rows of %i terms each (%s)', async (rows, termsPerRow, _, sum) => {
     const n = 8 * termsPerRow;
     const x = uniform(n, rows + 10 * termsPerRow);
-    const [out] = await runProgram(sumToSlot(n, { accumulate: true, slot: 0, rowsSlot: 3, termsPerRow }), [x, Float32Array.of(0.5, 6, 7, rows)]);
+    const [out] = await runProgram(sumToSlot(n, { accumulate: true, slot: 0, rowsSlot: 3, termsPerRow, ...sum }), [x, Float32Array.of(0.5, 6, 7, rows)]);
     const real = x.subarray(0, Math.min(8, rows) * termsPerRow);
     expectClose(out!, [0.5 + ref.sum(real), 6, 7, rows], { atol: SUM_ULPS * U * ref.sum(abs(real)), rtol: 2 * U }, `${rows} rows`);
   });
 
-  it.each([0, 1, 20, 33, 40])('countCorrect counts the first %i of 33 rows', async (rows) => {
+  it.each(withSums<[number]>([[0], [1], [20], [33], [40]]))('countCorrect counts the first %i of 33 rows (%s)', async (rows, _, sum) => {
     const cols = 4;
     const x = tiedLogits(33 * cols, 5);
     const labels = Uint32Array.from(ref.argmax(x, 33, cols), (j, i) => (i % 3 === 0 ? (j + 1) % cols : j));
-    const [out] = await runProgram(countCorrect(33, cols, { accumulate: false, slot: 1, rowsSlot: 3 }), [x, labels, Float32Array.of(9, 9, 9, rows)]);
+    const [out] = await runProgram(countCorrect(33, cols, { accumulate: false, slot: 1, rowsSlot: 3, ...sum }), [x, labels, Float32Array.of(9, 9, 9, rows)]);
     const counted = Math.min(33, rows);
     expectClose(out!, [9, ref.countCorrect(x.subarray(0, counted * cols), labels.subarray(0, counted), counted, cols), 9, rows], EXACT, `${rows} rows`);
   });
@@ -198,14 +203,14 @@ describe('argmax and correct counts', () => {
     }
   });
 
-  it('countCorrect counts rows whose first maximum equals the label', async () => {
+  it.each(SUMS)('countCorrect counts rows whose first maximum equals the label (%s)', async (_, sum) => {
     for (const rows of [1, 7, 33, 129, 1000]) {
       const cols = 10;
       const x = tiedLogits(rows * cols, rows);
       const r = rng(rows);
       // About half the labels are the reference argmax, the rest random (sometimes equal).
       const labels = Uint32Array.from(ref.argmax(x, rows, cols), (j) => (r() < 0.5 ? j : Math.floor(r() * cols)));
-      const [out] = await runProgram(countCorrect(rows, cols, { accumulate: false, slot: 1 }), [x, labels, Float32Array.of(9, 9)]);
+      const [out] = await runProgram(countCorrect(rows, cols, { accumulate: false, slot: 1, ...sum }), [x, labels, Float32Array.of(9, 9)]);
       expectClose(out!, [9, ref.countCorrect(x, labels, rows, cols)], EXACT, `countCorrect rows=${rows}`);
     }
   });
