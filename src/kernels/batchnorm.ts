@@ -3,7 +3,7 @@
 import { ConfigError, ResourceLimitError } from '../errors';
 import kernelSource from '../../shaders/batchnorm.wgsl?raw';
 import { grid1d, MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
-import { summing, withTreeSum, type WorkgroupSumOptions } from './workgroup-sum';
+import { summing, withTreeSum, type SumParts, type WorkgroupSumOptions } from './workgroup-sum';
 
 /** The training passes sum over a workgroup (src/kernels/workgroup-sum.ts); eval does not. */
 export interface BatchNormOptions extends WorkgroupSumOptions {
@@ -67,7 +67,7 @@ function program(
     forward_eval: ['read', 'read', 'read', 'write', 'read', 'read'] as const,
     backward: ['read', 'read', 'read', 'read', 'write', 'write', 'write'] as const,
   }[entryPoint];
-  const build = ({ shader, threads, suffix }: { shader: string; threads: number; suffix: string }): ComputeProgram => ({
+  const build = ({ shader, threads, suffix }: SumParts): ComputeProgram => ({
     label: `${kernel}${suffix}`,
     shader,
     entryPoint,

@@ -4,7 +4,7 @@
 import { ConfigError } from '../errors';
 import kernelSource from '../../shaders/norm.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
-import { summing, withTreeSum, type WorkgroupSumOptions } from './workgroup-sum';
+import { summing, withTreeSum, type SumParts, type WorkgroupSumOptions } from './workgroup-sum';
 
 /** The row passes and GroupNorm's γ/β pass sum over a workgroup (src/kernels/workgroup-sum.ts); LayerNorm's γ/β pass does not. */
 export interface LayerNormOptions extends WorkgroupSumOptions {
@@ -54,7 +54,7 @@ function program(
   if (!Number.isInteger(wg) || wg < 1 || (wg & (wg - 1)) !== 0) {
     throw new ConfigError(`${kernel}: workgroup size must be a power of two, got ${wg}`);
   }
-  const build = ({ shader, threads, suffix }: { shader: string; threads: number; suffix: string }): ComputeProgram => ({
+  const build = ({ shader, threads, suffix }: SumParts): ComputeProgram => ({
     label: `${kernel}${suffix}`,
     shader,
     entryPoint,

@@ -54,6 +54,16 @@ export function reductionTableChoice(adapter: AdapterFacts): WorkgroupSum {
   return adapterKind(adapter) === 'cpu' ? 'subgroup' : 'tree';
 }
 
+/** What a summing kernel's program varies in between the two sums. */
+export interface SumParts {
+  /** The sum's WGSL, then the kernel file. */
+  shader: string;
+  /** Threads per workgroup. */
+  threads: number;
+  /** For the label: '' (tree) or '.subgroup'. */
+  suffix: string;
+}
+
 /** A descriptor's kernel that sums over a workgroup, for {@link summing}. */
 export interface SummingKernel {
   /** The descriptor, for errors (e.g. "batchNormTrainingForward"). */
@@ -66,8 +76,8 @@ export interface SummingKernel {
   terms: number;
   /** f32 words of each binding (trial buffers). */
   bindingFloats: readonly number[];
-  /** The program, given its shader text, threads per workgroup and label suffix ('' or '.subgroup'). */
-  build(parts: { shader: string; threads: number; suffix: string }): ComputeProgram;
+  /** The program with these parts. */
+  build(parts: SumParts): ComputeProgram;
 }
 
 /**
