@@ -39,7 +39,8 @@ async function group(runtime: GpuRuntime, sizes: number[], seed: number, uniform
   const grads = runtime.upload(g, 'bench grads');
   const param = runtime.upload(p, 'bench params');
   const state = runtime.upload(s, 'bench state');
-  const pipeline = await runtime.prepare(kernels.optimizerUpdate(CONFIG, size, segments.length));
+  // The variant the runtime chooses for this adapter, as in a compiled model.
+  const pipeline = await runtime.acquirePipeline(kernels.optimizerUpdate(CONFIG, size, segments.length));
   const launch = runtime.launch(pipeline, [uniform, table, grads, param, state]);
   return { size, buffers: [table, grads, param, state], param, state, launch, p, g, s };
 }

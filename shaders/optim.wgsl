@@ -1,14 +1,19 @@
 // Fused optimizer update (torch.optim formulas) over the whole parameter arena in one
-// dispatch: every invocation updates PER consecutive parameters and their state slots. The optimizer is
-// the override constant OPT and the fixed hyperparameters are override constants, so the
-// other branches fold away; lr, gradient scale, step and bias corrections come from a
-// uniform written each step; each segment's param group brings its weight decay and lr scale.
-// Codes and state-slot layouts are listed in src/kernels/optim.ts.
+// dispatch: every invocation updates VECS runs of 4 consecutive parameters and their state
+// slots (neighbouring invocations take neighbouring runs), the maths on vec4s. How the arena is read and written comes from the file the
+// descriptor puts in front of this one: shaders/optim_vec4.wgsl (arena size a multiple of 4:
+// one vec4 load or store per 4 elements) or shaders/optim_scalar.wgsl (any size). The
+// optimizer is the override constant OPT and the fixed hyperparameters are override
+// constants, so the other branches fold away; lr, gradient scale, step and bias corrections
+// come from a uniform written each step; each segment's param group brings its weight decay
+// and lr scale. OPT codes are listed in src/kernels/optim.ts, state-slot layouts in
+// src/kernels/optim-config.ts.
 
 override WG: u32 = 256;
-override PER: u32 = 8u;  // consecutive elements per invocation
-override N: u32;         // arena size in floats; state slot s of element i is state[s * N + i]
-override SEGMENTS: u32;  // rows of the segment table
+override VECS: u32 = 2u;  // runs of 4 elements per invocation
+override N: u32;          // arena size in floats; state slot s of element i is element s·N + i
+override SLOTS: u32;      // state slots the optimizer keeps (0–3)
+override SEGMENTS: u32;   // rows of the segment table
 override OPT: u32;
 override WEIGHT_DECAY: f32 = 0.0; // of segments whose group does not set its own
 override EPS: f32 = 1e-8;
@@ -53,9 +58,6 @@ struct Step {
 // per BLOCK arena elements the last segment starting at or before the block's first element
 // (0 if none), one extra at the end.
 @group(0) @binding(1) var<storage, read> table: array<u32>;
-@group(0) @binding(2) var<storage, read> grads: array<f32>;
-@group(0) @binding(3) var<storage, read_write> params: array<f32>;
-@group(0) @binding(4) var<storage, read_write> state: array<f32>;
 
 // Index of the segment holding element i, or SEGMENTS when i lies in a gap between
 // segments (alignment padding: left untouched). The block index narrows the binary
@@ -72,127 +74,187 @@ fn find_segment(i: u32) -> u32 {
   return select(SEGMENTS, lo, i >= start && i - start < table[ROW * lo + 1u]);
 }
 
-// State slot value before this step; at step 1 the slot starts from `initial` as in torch.
-fn load(slot: u32, i: u32, initial: f32) -> f32 {
-  if (per_step.t == 1u) { return initial; }
-  return state[slot * N + i];
+// Four consecutive elements' learning rates and weight decays (their segments' groups), and
+// which of them lie in a segment: the others are left as they are.
+struct Settings {
+  lr: vec4f,
+  decay: vec4f,
+  live: vec4<bool>,
 }
 
-fn store(slot: u32, i: u32, value: f32) {
-  state[slot * N + i] = value;
+// lr and weight decay of one segment.
+fn segment_settings(segment: u32) -> vec2f {
+  let own = table[ROW * segment + 2u];
+  let decay = select(bitcast<f32>(own), WEIGHT_DECAY, own == INHERIT);
+  return vec2f(per_step.lr * bitcast<f32>(table[ROW * segment + 3u]), decay); // scale 1 outside groups: exact
 }
 
-fn sgd(i: u32, p: f32, grad: f32, lr: f32) -> f32 {
-  var g = grad;
+// Settings of elements i .. i+3: those of `segment` when all four lie in it, else looked up
+// one by one (segment ends, gaps, the arena's end).
+fn lane_settings(i: u32, segment: u32, whole: bool) -> Settings {
+  if (whole) {
+    let s = segment_settings(segment);
+    return Settings(vec4f(s.x), vec4f(s.y), vec4<bool>(true));
+  }
+  var out = Settings(vec4f(0.0), vec4f(0.0), vec4<bool>(false));
+  for (var e = 0u; e < 4u; e++) {
+    let holder = find_segment(i + e);
+    if (i + e < N && holder != SEGMENTS) {
+      let s = segment_settings(holder);
+      out.lr[e] = s.x;
+      out.decay[e] = s.y;
+      out.live[e] = true;
+    }
+  }
+  return out;
+}
+
+// A parameter vec4 and its state slots (slots past SLOTS stay unused).
+struct Lanes {
+  p: vec4f,
+  s: array<vec4f, 3>,
+}
+
+// A slot's value before this step: at step 1 it starts from its initial value as in torch
+// (0, or Adagrad's initial accumulator), whatever the buffer holds.
+fn before(slot: u32, stored: vec4f) -> vec4f {
+  let initial = select(0.0, INITIAL_ACCUMULATOR, OPT == ADAGRAD && slot == 0u);
+  return select(stored, vec4f(initial), per_step.t == 1u);
+}
+
+fn sgd(u: Lanes, g: vec4f, lr: vec4f) -> Lanes {
+  var r = u;
+  var d = g;
   if (MOMENTUM != 0.0) {
     // The first step copies the gradient into the buffer, undampened (torch).
-    var b = g;
-    if (per_step.t != 1u) { b = MOMENTUM * state[i] + ONE_MINUS_DAMPENING * g; }
-    store(0u, i, b);
-    g = select(b, g + MOMENTUM * b, NESTEROV);
+    r.s[0] = select(MOMENTUM * u.s[0] + ONE_MINUS_DAMPENING * g, g, per_step.t == 1u);
+    d = select(r.s[0], g + MOMENTUM * r.s[0], NESTEROV);
   }
-  return p - lr * g;
+  r.p = u.p - lr * d;
+  return r;
 }
 
-fn adagrad(i: u32, p: f32, g: f32, lr: f32) -> f32 {
-  let sum = load(0u, i, INITIAL_ACCUMULATOR) + g * g;
-  store(0u, i, sum);
-  return p - lr * g / (sqrt(sum) + EPS);
+fn adagrad(u: Lanes, g: vec4f, lr: vec4f) -> Lanes {
+  var r = u;
+  r.s[0] = u.s[0] + g * g;
+  r.p = u.p - lr * g / (sqrt(r.s[0]) + EPS);
+  return r;
 }
 
-fn adadelta(i: u32, p: f32, g: f32, lr: f32) -> f32 {
-  let v = RHO * load(0u, i, 0.0) + ONE_MINUS_RHO * g * g;
-  let u = load(1u, i, 0.0);
-  let delta = sqrt(u + EPS) / sqrt(v + EPS) * g;
-  store(0u, i, v);
-  store(1u, i, RHO * u + ONE_MINUS_RHO * delta * delta);
-  return p - lr * delta;
+// Slots: 0 square_avg, 1 acc_delta.
+fn adadelta(u: Lanes, g: vec4f, lr: vec4f) -> Lanes {
+  var r = u;
+  let v = RHO * u.s[0] + ONE_MINUS_RHO * g * g;
+  let delta = sqrt(u.s[1] + EPS) / sqrt(v + EPS) * g;
+  r.s[0] = v;
+  r.s[1] = RHO * u.s[1] + ONE_MINUS_RHO * delta * delta;
+  r.p = u.p - lr * delta;
+  return r;
 }
 
 // Slots: 0 square_avg, then grad_avg if CENTERED, then momentum_buffer if MOMENTUM > 0.
-fn rmsprop(i: u32, p: f32, g: f32, lr: f32) -> f32 {
-  let v = ALPHA * load(0u, i, 0.0) + ONE_MINUS_ALPHA * g * g;
-  store(0u, i, v);
+fn rmsprop(u: Lanes, g: vec4f, lr: vec4f) -> Lanes {
+  var r = u;
+  let v = ALPHA * u.s[0] + ONE_MINUS_ALPHA * g * g;
+  r.s[0] = v;
   var centered_v = v;
   if (CENTERED) {
-    let g_avg = ALPHA * load(1u, i, 0.0) + ONE_MINUS_ALPHA * g;
-    store(1u, i, g_avg);
+    let g_avg = ALPHA * u.s[1] + ONE_MINUS_ALPHA * g;
+    r.s[1] = g_avg;
     centered_v = v - g_avg * g_avg; // ≥ 0 in exact arithmetic (Jensen); torch does not clamp
   }
   let scaled = g / (sqrt(centered_v) + EPS);
+  r.p = u.p - lr * scaled;
   if (MOMENTUM > 0.0) {
     let slot = select(1u, 2u, CENTERED);
-    let b = MOMENTUM * load(slot, i, 0.0) + scaled;
-    store(slot, i, b);
-    return p - lr * b;
+    let b = MOMENTUM * u.s[slot] + scaled;
+    r.s[slot] = b;
+    r.p = u.p - lr * b;
   }
-  return p - lr * scaled;
+  return r;
 }
 
 // Slots: 0 exp_avg (m), 1 exp_avg_sq (v).
-fn adam(i: u32, p: f32, g: f32, lr: f32) -> f32 {
-  let m = BETA1 * load(0u, i, 0.0) + ONE_MINUS_BETA1 * g;
-  let v = BETA2 * load(1u, i, 0.0) + ONE_MINUS_BETA2 * g * g;
-  store(0u, i, m);
-  store(1u, i, v);
-  return p - lr * (m / per_step.bias1) / (sqrt(v / per_step.bias2) + EPS);
+fn adam(u: Lanes, g: vec4f, lr: vec4f) -> Lanes {
+  var r = u;
+  r.s[0] = BETA1 * u.s[0] + ONE_MINUS_BETA1 * g;
+  r.s[1] = BETA2 * u.s[1] + ONE_MINUS_BETA2 * g * g;
+  r.p = u.p - lr * (r.s[0] / per_step.bias1) / (sqrt(r.s[1] / per_step.bias2) + EPS);
+  return r;
 }
 
-// Updates element i of segment `segment` with its group's weight decay and lr.
-fn update_one(i: u32, segment: u32) {
-  let own = table[ROW * segment + 2u];
-  let decay = select(bitcast<f32>(own), WEIGHT_DECAY, own == INHERIT);
-  let lr = per_step.lr * bitcast<f32>(table[ROW * segment + 3u]); // scale 1 outside groups: exact
-  var p = params[i];
-  var g = grads[i] * per_step.grad_scale;
-  if (DECOUPLED) { p *= 1.0 - lr * decay; } else { g += decay * p; }
-  if (OPT == SGD) { p = sgd(i, p, g, lr); }
-  if (OPT == ADAGRAD) { p = adagrad(i, p, g, lr); }
-  if (OPT == ADADELTA) { p = adadelta(i, p, g, lr); }
-  if (OPT == RMSPROP) { p = rmsprop(i, p, g, lr); }
-  if (OPT == ADAM) { p = adam(i, p, g, lr); }
-  params[i] = p;
+// One optimizer step of four elements with their groups' weight decay and lr.
+fn step(before_step: Lanes, grad: vec4f, settings: Settings) -> Lanes {
+  var u = before_step;
+  var g = grad * per_step.grad_scale;
+  if (DECOUPLED) { u.p *= 1.0 - settings.lr * settings.decay; } else { g += settings.decay * u.p; }
+  if (OPT == SGD) { u = sgd(u, g, settings.lr); }
+  if (OPT == ADAGRAD) { u = adagrad(u, g, settings.lr); }
+  if (OPT == ADADELTA) { u = adadelta(u, g, settings.lr); }
+  if (OPT == RMSPROP) { u = rmsprop(u, g, settings.lr); }
+  if (OPT == ADAM) { u = adam(u, g, settings.lr); }
+  return u;
 }
 
-// Every invocation updates PER consecutive elements: one segment lookup for all of them
-// when they lie in one segment (all but the ends of segments).
-fn update_run(first: u32) {
+fn non_finite(v: vec4f) -> bool {
+  return any((bitcast<vec4u>(v) & vec4u(0x7f800000u)) == vec4u(0x7f800000u)); // exponent bits all ones
+}
+
+// Updates the workgroup's WG·VECS runs of 4 elements, run v of invocation lid being the
+// workgroup's run v·WG + lid (neighbouring invocations touch neighbouring memory). One segment
+// lookup for all of them when the workgroup's elements lie in one segment (all but the ends
+// of segments), else one per run. Returns whether a gradient among them is NaN or ±Inf.
+fn update_runs(first_run: u32, lid: u32) -> bool {
+  let first = 4u * first_run;
+  if (first >= N) { return false; } // past the arena (the grid is rounded up)
   let s = find_segment(first);
-  let whole = s != SEGMENTS && first + PER - 1u - table[ROW * s] < table[ROW * s + 1u];
-  for (var e = 0u; e < PER; e++) {
-    let i = first + e;
-    if (i >= N) { return; }
-    var segment = s;
-    if (!whole) { segment = find_segment(i); }
-    if (segment != SEGMENTS) { update_one(i, segment); }
+  let whole = s != SEGMENTS && first + 4u * VECS * WG - 1u - table[ROW * s] < table[ROW * s + 1u];
+  var bad = false;
+  for (var v = 0u; v < VECS; v++) {
+    let j = first_run + v * WG + lid;
+    if (4u * j >= N) { break; }
+    var settings: Settings;
+    if (whole) {
+      settings = lane_settings(4u * j, s, true);
+    } else {
+      let own = find_segment(4u * j);
+      settings = lane_settings(4u * j, own, own != SEGMENTS && 4u * j + 3u - table[ROW * own] < table[ROW * own + 1u]);
+    }
+    var stored: array<vec4f, 3>;
+    var u: Lanes;
+    u.p = load_params(j);
+    for (var k = 0u; k < SLOTS; k++) {
+      stored[k] = load_slot(k, j);
+      u.s[k] = before(k, stored[k]);
+    }
+    let g = load_grads(j);
+    bad = bad || non_finite(g);
+    let r = step(u, g, settings);
+    store_params(j, u.p, r.p, settings.live);
+    for (var k = 0u; k < SLOTS; k++) { store_slot(k, j, stored[k], r.s[k], settings.live); }
   }
+  return bad;
+}
+
+// The workgroup's first run of 4 elements.
+fn first_run(wid: vec3u, groups: vec3u) -> u32 {
+  return VECS * WG * (wid.x + wid.y * groups.x);
 }
 
 @compute @workgroup_size(WG)
-fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let first = PER * (gid.x + gid.y * groups.x * WG);
-  if (first >= N) { return; }
-  update_run(first);
+fn update(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3u) {
+  _ = update_runs(first_run(wid, groups), lid);
 }
 
 // update_flagged also watches the gradients: the first step t with a NaN or ±Inf gradient
-// (exponent bits all ones) is stored in word FLAG_WORD of the metrics buffer (0: none yet),
-// so the guard travels with the metrics readback and costs no extra pass.
+// is stored in word FLAG_WORD of the metrics buffer (0: none yet), so the guard travels
+// with the metrics readback and costs no extra pass.
 @group(0) @binding(5) var<storage, read_write> flags: array<atomic<u32>>;
 override FLAG_WORD: u32 = 2u;
 
-fn non_finite(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
-}
-
 @compute @workgroup_size(WG)
-fn update_flagged(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let first = PER * (gid.x + gid.y * groups.x * WG);
-  if (first >= N) { return; }
-  var bad = false;
-  for (var e = 0u; e < PER && first + e < N; e++) { bad = bad || non_finite(grads[first + e]); }
-  update_run(first);
-  if (bad) {
+fn update_flagged(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3u) {
+  if (update_runs(first_run(wid, groups), lid)) {
     loop {
       let r = atomicCompareExchangeWeak(&flags[FLAG_WORD], 0u, per_step.t);
       if (r.exchanged || r.old_value != 0u) { break; }

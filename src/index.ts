@@ -22,7 +22,7 @@ export { grid1d, type BindingKind, type ComputeProgram } from './gpu/program';
 // Kernels (one module per family; each function returns a specialized ComputeProgram)
 export * as kernels from './kernels/all';
 export type { Activation } from './kernels/elementwise';
-export type { OptimizerConfig } from './kernels/optim';
+export type { OptimizerConfig } from './kernels/optim-config';
 
 // Models
 export { Sequential, type Module } from './nn/module';

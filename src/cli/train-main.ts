@@ -4,7 +4,7 @@ import { splitDataset } from '../data/arrays';
 import { parseMnist, type Mnist } from '../data/mnist';
 import { compileInference, type InferenceModel } from '../graph/inference';
 import { compile } from '../graph/compile';
-import { resolveOptimizer } from '../kernels/optim';
+import { resolveOptimizer } from '../kernels/optim-config';
 import { OPTIMIZER_FACTORIES } from '../optim/optimizers';
 import { constantLr, cosineDecay, stepDecay } from '../optim/schedules';
 import { ShadergradError } from '../gpu/errors';

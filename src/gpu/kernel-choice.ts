@@ -51,6 +51,8 @@ export interface KernelAlternatives {
   table(adapter: AdapterFacts): string;
   /** f32 words of each binding, for the trial's buffers. */
   readonly bindingFloats: readonly number[];
+  /** What some trial buffers hold, where zeros would time an unrepresentative path (e.g. an empty segment table). */
+  readonly trialData?: Readonly<Record<number, Uint32Array<ArrayBuffer> | Float32Array<ArrayBuffer>>>;
 }
 
 /** The alternatives a program offers, if any. */
@@ -176,9 +178,13 @@ export class KernelChooser {
   private async trial(alt: KernelAlternatives): Promise<{ name: string; ms: Record<string, number>; held: string[] }> {
     const programs = alt.candidates.map((name) => alt.make(name));
     const pipelines = await Promise.all(programs.map((p) => this.pipelines.acquire(p).catch(() => undefined)));
-    const buffers = alt.bindingFloats.map((floats) =>
-      this.device.createBuffer({ label: `trial ${alt.shapeClass}`, size: Math.max(16, Math.ceil(floats / 4) * 16), usage: GPUBufferUsage.STORAGE }),
-    );
+    const buffers = alt.bindingFloats.map((floats, binding) => {
+      const usage = programs[0]!.bindings[binding] === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE;
+      const buffer = this.device.createBuffer({ label: `trial ${alt.shapeClass}`, size: Math.max(16, Math.ceil(floats / 4) * 16), usage: usage | GPUBufferUsage.COPY_DST });
+      const data = alt.trialData?.[binding];
+      if (data) this.device.queue.writeBuffer(buffer, 0, data);
+      return buffer;
+    });
     const uniforms: GPUBuffer[] = [];
     const timer = this.device.features.has('timestamp-query') ? new PassTimer(this.device) : undefined;
     const ms: Record<string, number> = {};

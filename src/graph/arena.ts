@@ -1,7 +1,8 @@
 // The parameter arena: every parameter in one GPU buffer at 256-byte-aligned offsets (so each
 // can be bound as a view), gradients in a second buffer with the same layout. Each tensor
 // carries its optimizer param group, which the fused update reads from its segment table.
-import type { ArenaSegment, ResolvedOptimizer } from '../kernels/optim';
+import type { ArenaSegment } from '../kernels/optim';
+import type { ResolvedOptimizer } from '../kernels/optim-config';
 import { assignGroups, groupSettings, type SegmentSettings } from '../kernels/optim-groups';
 import { initialize } from '../nn/init';
 import { seededRandom } from '../data/dataset';

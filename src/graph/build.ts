@@ -3,7 +3,8 @@
 import { ResourceLimitError } from '../errors';
 import { clipNorm, clipScale } from '../kernels/clip';
 import { accumulate } from '../kernels/elementwise';
-import { optimizerUpdate, UNIFORM_WORDS, type OptimizerConfig } from '../kernels/optim';
+import { optimizerUpdate, UNIFORM_WORDS } from '../kernels/optim';
+import { type OptimizerConfig } from '../kernels/optim-config';
 import { showShape, sizeOf, type GraphBuilder, type Op, type TensorId } from './ir';
 import { lowerAugment, type ResolvedAugment } from './augment';
 import { lowerLoss, METRIC_NONFINITE_STEP, METRIC_WORDS, targetsPerRow, type LossConfig } from './loss';

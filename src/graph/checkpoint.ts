@@ -4,7 +4,7 @@
 // metadata holds the step counter (the position of the LR schedule and of Adam's bias
 // correction), the dropout seed and the optimizer's hyperparameters (param groups as the
 // names each took: optimizerRecord).
-import { stateSlotNames, type ResolvedOptimizer } from '../kernels/optim';
+import { stateSlotNames, type ResolvedOptimizer } from '../kernels/optim-config';
 import { readSafetensors, saveSafetensors } from '../io/safetensors';
 import type { StateDict, StateTensor } from '../io/state-dict';
 import { optimizerRecord, type ArenaLayout } from './arena';

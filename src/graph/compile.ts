@@ -2,7 +2,7 @@
 // training plan (every error before any GPU work), then creates the buffers and pipelines once.
 import { ConfigError } from '../errors';
 import { GpuRuntime } from '../gpu/runtime';
-import { resolveOptimizer } from '../kernels/optim';
+import { resolveOptimizer } from '../kernels/optim-config';
 import { checkAugment } from './augment';
 import type { Module } from '../nn/module';
 import { initialArena, layoutArena } from './arena';

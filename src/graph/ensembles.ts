@@ -6,7 +6,7 @@ import { ConfigError } from '../errors';
 import { finiteNumber, integer, knownKeys, optionsObject, show } from '../validate';
 import { seededRandom, shuffleInPlace } from '../data/dataset';
 import { gather, type ArrayDataset } from '../data/arrays';
-import { resolveOptimizer } from '../kernels/optim';
+import { resolveOptimizer } from '../kernels/optim-config';
 import type { Module } from '../nn/module';
 import type { Evaluation } from './compiled-model';
 import type { CompileOptions } from './options';

@@ -2,7 +2,7 @@
 // GPU work: presence, type, range and unknown keys, each a ConfigError naming the option.
 import type { DeviceLostError } from '../gpu/errors';
 import { GpuRuntime } from '../gpu/runtime';
-import type { OptimizerConfig } from '../kernels/optim';
+import type { OptimizerConfig } from '../kernels/optim-config';
 import type { LrSchedule } from '../optim/schedules';
 import { LOSSES } from '../kernels/losses';
 import { boolean, F32_MAX, fail, finiteNumber, integer, knownKeys, optionsObject, shape } from '../validate';

@@ -4,7 +4,7 @@
 // replicas add to the single-model path: the option checks, parameter names, per-replica
 // slices of the input/targets/metrics buffers and the per-replica optimizer settings.
 import { ConfigError } from '../errors';
-import type { ResolvedOptimizer } from '../kernels/optim';
+import type { ResolvedOptimizer } from '../kernels/optim-config';
 import { fail, finiteNumber, integer, knownKeys, optionsObject } from '../validate';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ArenaLayout } from './arena';

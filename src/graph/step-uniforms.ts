@@ -3,7 +3,8 @@
 // augmentation draws (seed, step, mixup λ / CutMix box). Preallocated once; nothing per step.
 import { AUGMENT_UNIFORM_WORDS } from '../kernels/augment';
 import { dropoutUniforms } from '../kernels/dropout';
-import { optimizerUniform, UNIFORM_WORDS, type ResolvedOptimizer } from '../kernels/optim';
+import { optimizerUniform, UNIFORM_WORDS } from '../kernels/optim';
+import { type ResolvedOptimizer } from '../kernels/optim-config';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { LrSchedule } from '../optim/schedules';
 import { stepAugmentUniforms, type ResolvedAugment } from './augment';

@@ -1,6 +1,7 @@
 // The schedule of one training step for a given batch size: compile() builds it for the
 // batch size, and a trainer again for a tail batch (fewer rows) on first use.
-import { segmentTable, stateSlots, type ResolvedOptimizer } from '../kernels/optim';
+import { segmentTable } from '../kernels/optim';
+import { stateSlots, type ResolvedOptimizer } from '../kernels/optim-config';
 import type { Module } from '../nn/module';
 import { arenaSegments, type ArenaLayout } from './arena';
 import { buildSchedule } from './build';

@@ -3,7 +3,7 @@
 import { ConfigError } from '../errors';
 import { finiteNumber, integer } from '../validate';
 import type { GpuRuntime } from '../gpu/runtime';
-import { stateSlots, type ResolvedOptimizer } from '../kernels/optim';
+import { stateSlots, type ResolvedOptimizer } from '../kernels/optim-config';
 import type { Module } from '../nn/module';
 import { splitArena, type ArenaLayout } from './arena';
 import { KEYS } from './build';

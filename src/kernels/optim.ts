@@ -1,130 +1,16 @@
 // Kernel descriptor for shaders/optim.wgsl: one fused torch.optim update over the whole
 // parameter arena, plus the bytes of its segment table and per-step uniform.
 import { ConfigError } from '../errors';
-import { boolean, fail as invalid, finiteNumber, knownKeys } from '../validate';
 import source from '../../shaders/optim.wgsl?raw';
+import scalarAccess from '../../shaders/optim_scalar.wgsl?raw';
+import vec4Access from '../../shaders/optim_vec4.wgsl?raw';
+import { adapterKind, type AdapterFacts, type KernelAlternatives } from '../gpu/kernel-choice';
 import { grid1d, type ComputeProgram } from '../gpu/program';
-import { resolveGroups, type ParamGroup, type ResolvedParamGroup, type SegmentSettings } from './optim-groups';
-
-/**
- * Hyperparameters of each optimizer: torch.optim's names in camelCase, and its defaults
- * in {@link OPTIMIZER_DEFAULTS}. SGD with `momentum` μ and lr η takes the same steps as
- * the textbook "v ← μv − η∇L; w ← w + v" while lr is constant (v = −η·buffer).
- */
-export interface OptimizerOptions {
-  sgd: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean };
-  adagrad: { lr: number; lrDecay: number; weightDecay: number; initialAccumulatorValue: number; eps: number };
-  adadelta: { lr: number; rho: number; eps: number; weightDecay: number };
-  rmsprop: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean };
-  adam: { lr: number; betas: readonly [number, number]; eps: number; weightDecay: number };
-  /** Adam with decoupled weight decay: p ← p·(1 − lr·weightDecay) before the Adam step. */
-  adamw: { lr: number; betas: readonly [number, number]; eps: number; weightDecay: number };
-}
-
-export type OptimizerKind = keyof OptimizerOptions;
-
-/**
- * An optimizer, any hyperparameters that differ from torch's defaults, and optional param
- * groups with their own lr and weight decay (see ParamGroup). Without groups every parameter
- * gets the same options, weight decay included, as a torch optimizer given model.parameters().
- */
-export type OptimizerConfig = { [K in OptimizerKind]: { kind: K } & Partial<OptimizerOptions[K]> & { groups?: readonly ParamGroup[] } }[OptimizerKind];
-
-/** An optimizer with every hyperparameter filled in and validated (groups only when given). */
-export type ResolvedOptimizer = { [K in OptimizerKind]: { kind: K } & OptimizerOptions[K] & { groups?: readonly ResolvedParamGroup[] } }[OptimizerKind];
-
-/** torch.optim's defaults (torch ≥ 2.2, where SGD's lr defaults to 1e-3). */
-export const OPTIMIZER_DEFAULTS: { readonly [K in OptimizerKind]: Readonly<OptimizerOptions[K]> } = {
-  sgd: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },
-  adagrad: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 },
-  adadelta: { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0 },
-  rmsprop: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false },
-  adam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
-  adamw: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2 },
-};
+import { resolveOptimizer, stateSlots, type OptimizerConfig, type ResolvedOptimizer } from './optim-config';
+import type { SegmentSettings } from './optim-groups';
 
 /** Codes of the OPT override constant in the WGSL file (AdamW is ADAM + DECOUPLED). */
 const OPT = { sgd: 0, adagrad: 1, adadelta: 2, rmsprop: 3, adam: 4, adamw: 4 } as const;
-
-/** Fills torch's defaults in and checks every value as torch does (ConfigError naming it). */
-export function resolveOptimizer(config: OptimizerConfig): ResolvedOptimizer {
-  const kinds = Object.keys(OPTIMIZER_DEFAULTS);
-  const kind = (config as { kind?: unknown } | null)?.kind;
-  if (typeof config !== 'object' || config === null || typeof kind !== 'string' || !kinds.includes(kind)) {
-    invalid('optimizer', config, `{kind: ${kinds.map((k) => `'${k}'`).join(' | ')}, …} (e.g. adam({ lr: 1e-3 }))`);
-  }
-  const defaults: Record<string, unknown> = OPTIMIZER_DEFAULTS[config.kind];
-  const given = config as Record<string, unknown>;
-  knownKeys(`optim ${config.kind}`, given, ['kind', ...Object.keys(defaults), 'groups']);
-  for (const [key, value] of Object.entries(given)) {
-    if (key === 'kind' || key === 'groups' || value === undefined) continue;
-    const what = `optim ${config.kind}: ${key}`;
-    if (typeof defaults[key] === 'boolean') boolean(what, value);
-    else if (key === 'betas') {
-      if (!Array.isArray(value) || value.length !== 2) invalid(what, value, 'a pair [β1, β2]');
-      (value as unknown[]).forEach((b, k) => finiteNumber(`${what}[${k}]`, b));
-    } else finiteNumber(what, value); // finite in float32 too: lr 1e39 would become Infinity
-  }
-  const c = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, given[k] ?? v]));
-  const r = { kind: config.kind, ...c } as ResolvedOptimizer;
-  const fail = (name: string, value: unknown, rule: string) => {
-    throw new ConfigError(`optim ${r.kind}: ${name} must be ${rule}, got ${String(value)}`);
-  };
-  const atLeast0 = (name: string, v: number) => (Number.isFinite(v) && v >= 0) || fail(name, v, 'finite and ≥ 0');
-  atLeast0('lr', r.lr);
-  atLeast0('weightDecay', r.weightDecay);
-  if (r.kind !== 'sgd') atLeast0('eps', r.eps);
-  switch (r.kind) {
-    case 'sgd':
-      atLeast0('momentum', r.momentum);
-      if (!Number.isFinite(r.dampening)) fail('dampening', r.dampening, 'finite');
-      if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0)) {
-        fail('nesterov', `momentum ${r.momentum}, dampening ${r.dampening}`, 'used with momentum > 0 and dampening 0');
-      }
-      break;
-    case 'adagrad':
-      atLeast0('lrDecay', r.lrDecay);
-      atLeast0('initialAccumulatorValue', r.initialAccumulatorValue);
-      break;
-    case 'adadelta':
-      if (!(r.rho >= 0 && r.rho <= 1)) fail('rho', r.rho, 'in [0, 1]');
-      break;
-    case 'rmsprop':
-      atLeast0('alpha', r.alpha);
-      atLeast0('momentum', r.momentum);
-      break;
-    case 'adam':
-    case 'adamw':
-      r.betas.forEach((b, k) => (b >= 0 && b < 1) || fail(`betas[${k}]`, b, 'in [0, 1)'));
-      break;
-  }
-  const groups = given.groups === undefined ? [] : resolveGroups(r.kind, given.groups, r);
-  if (groups.length > 0) r.groups = groups; // groups: [] is no groups
-  return r;
-}
-
-/**
- * Names (torch's state keys) of the optimizer's state slots, in slot order. The state
- * buffer is laid out [slot][n]: slot s of arena element i is at float s·n + i, so it
- * holds stateSlots(config)·n floats.
- */
-export function stateSlotNames(config: OptimizerConfig): string[] {
-  const r = resolveOptimizer(config);
-  switch (r.kind) {
-    case 'sgd': return r.momentum > 0 ? ['momentum_buffer'] : [];
-    case 'adagrad': return ['sum'];
-    case 'adadelta': return ['square_avg', 'acc_delta'];
-    case 'rmsprop':
-      return ['square_avg', ...(r.centered ? ['grad_avg'] : []), ...(r.momentum > 0 ? ['momentum_buffer'] : [])];
-    case 'adam':
-    case 'adamw': return ['exp_avg', 'exp_avg_sq'];
-  }
-}
-
-/** How many arena-sized state slots the optimizer needs (0 for SGD without momentum). */
-export function stateSlots(config: OptimizerConfig): number {
-  return stateSlotNames(config).length;
-}
 
 /**
  * One parameter tensor's place in the arena, and its param group's settings: weightDecay
@@ -147,7 +33,7 @@ const INHERIT = 0xffffffff;
  * Segments must be sorted by start and must not overlap; gaps between them (alignment
  * padding) are left untouched by the update.
  */
-export function segmentTable(segments: readonly ArenaSegment[], arenaSize: number): Uint32Array {
+export function segmentTable(segments: readonly ArenaSegment[], arenaSize: number): Uint32Array<ArrayBuffer> {
   if (segments.length === 0) throw new ConfigError('optim segments: need at least one segment');
   const blocks = Math.ceil(arenaSize / SEGMENT_BLOCK) + 1;
   const table = new Uint32Array(4 * segments.length + blocks);
@@ -235,13 +121,28 @@ function hyperparameters(r: ResolvedOptimizer): Record<string, number> {
 }
 
 /**
- * Consecutive arena elements per invocation: one segment lookup and one invocation's
- * overhead for 8 updates. Adam over 1M parameters, ms per step on lavapipe / SwiftShader:
- * 1 per invocation 31.6 / 288, 4: 22.3 / 169, 8: 16.9 / 100, 16: 24.6 / 127, 32: – / 109.
- * (vec4 loads and stores with 4 or 8 elements per invocation were no faster: 17.7 / 148.)
- * Not measured on a real GPU, where one element per invocation reads memory more coalesced.
+ * vec4s (runs of 4 consecutive arena elements) one invocation updates: 1 keeps a GPU's many
+ * cores busy on small arenas; 8 pays one invocation's overhead for 32 updates, which CPU
+ * drivers need. Adam over the MNIST MLP's 235,520-float arena on lavapipe, ms per update
+ * (median of 30 × 10 dispatches, two runs): 1: 5.5 / 5.2, 8: 3.6 / 3.6; the kernel before vec4
+ * maths and vec4 access (8 scalars per invocation): 6.0 / 6.0. A sweep in another run: 1: 4.1–4.4,
+ * 2: 4.5–4.8, 4: 3.8–4.0, 8: 3.6–3.8, 16: 4.3.
  */
-const ELEMENTS_PER_INVOCATION = 8;
+export type OptimizerVec4s = 1 | 8;
+
+/** The deterministic choice by adapter: 8 vec4s per invocation on CPU rasterizers, 1 elsewhere. */
+export function optimizerTableChoice(adapter: AdapterFacts): OptimizerVec4s {
+  return adapterKind(adapter) === 'cpu' ? 8 : 1;
+}
+
+/** Options of {@link optimizerUpdate}. */
+export interface OptimizerUpdateOptions {
+  workgroupSize?: number;
+  /** Word of the flag binding that gets the first step with a non-finite gradient (adds binding 5). */
+  flagWord?: number;
+  /** vec4s per invocation exactly; left open, the program offers both to the runtime's per-adapter choice (family 'optimizer', candidates 'vec4x1' and 'vec4x8'). */
+  vec4s?: OptimizerVec4s;
+}
 
 /**
  * One optimizer step over an arena of `arenaSize` floats holding `segmentCount` tensors.
@@ -251,14 +152,10 @@ const ELEMENTS_PER_INVOCATION = 8;
  * 16-byte buffer when there are no slots). State is not read at step 1, so it needs no
  * initialization (Adagrad starts from initialAccumulatorValue). With `flagWord`, a sixth
  * binding (write, the step's metrics buffer viewed as u32) gets, in that word, the first step
- * t whose gradients held a NaN or ±Inf (left alone while it is nonzero).
+ * t whose gradients held a NaN or ±Inf (left alone while it is nonzero). An arena size that is
+ * a multiple of 4 reads and writes the arena as vec4s (binding sizes rounded up to 16 bytes).
  */
-export function optimizerUpdate(
-  config: OptimizerConfig,
-  arenaSize: number,
-  segmentCount: number,
-  options: { workgroupSize?: number; flagWord?: number } = {},
-): ComputeProgram {
+export function optimizerUpdate(config: OptimizerConfig, arenaSize: number, segmentCount: number, options: OptimizerUpdateOptions = {}): ComputeProgram {
   const r = resolveOptimizer(config);
   if (!Number.isInteger(arenaSize) || arenaSize < 1 || !Number.isInteger(segmentCount) || segmentCount < 1) {
     throw new ConfigError(`optim ${r.kind}: arena size and segment count must be ≥ 1, got ${arenaSize} and ${segmentCount}`);
@@ -271,21 +168,39 @@ export function optimizerUpdate(
   if (flagged && !(Number.isInteger(options.flagWord) && options.flagWord! >= 0)) {
     throw new ConfigError(`optim ${r.kind}: flagWord must be a non-negative integer, got ${options.flagWord}`);
   }
-  return {
-    label: `optim.${r.kind}`,
-    shader: source,
+  if (options.vec4s !== undefined && options.vec4s !== 1 && options.vec4s !== 8) {
+    throw new ConfigError(`optim ${r.kind}: vec4s must be 1 or 8, got ${String(options.vec4s)}`);
+  }
+  const vec4 = arenaSize % 4 === 0;
+  const make = (vec4s: OptimizerVec4s): ComputeProgram => ({
+    label: `optim.${r.kind}${vec4 ? '.vec4' : ''}${vec4s === 1 ? '' : `.x${vec4s}`}`,
+    shader: (vec4 ? vec4Access : scalarAccess) + source,
     entryPoint: flagged ? 'update_flagged' : 'update',
     bindings: ['uniform', 'read', 'read', 'write', 'write', ...(flagged ? (['write'] as const) : [])],
     constants: {
       WG: wg,
-      PER: ELEMENTS_PER_INVOCATION,
+      VECS: vec4s,
       N: arenaSize,
+      SLOTS: stateSlots(r),
       SEGMENTS: segmentCount,
       OPT: OPT[r.kind],
       WEIGHT_DECAY: r.weightDecay,
       ...hyperparameters(r),
       ...(flagged ? { FLAG_WORD: options.flagWord! } : {}),
     },
-    workgroups: grid1d(Math.ceil(arenaSize / ELEMENTS_PER_INVOCATION), wg),
+    workgroups: grid1d(Math.ceil(arenaSize / (4 * vec4s * wg)), 1),
+  });
+  if (options.vec4s !== undefined) return make(options.vec4s);
+  const program = make(1);
+  const alternatives: KernelAlternatives = {
+    family: 'optimizer',
+    shapeClass: `optimizer ${program.label} 2^${Math.round(Math.log2(arenaSize))}`,
+    candidates: ['vec4x1', 'vec4x8'],
+    make: (name) => make(name === 'vec4x8' ? 8 : 1),
+    table: (adapter) => `vec4x${optimizerTableChoice(adapter)}`,
+    bindingFloats: [UNIFORM_WORDS, 4 + Math.ceil(arenaSize / SEGMENT_BLOCK) + 1, arenaSize, arenaSize, Math.max(4, stateSlots(r) * arenaSize), ...(flagged ? [options.flagWord! + 1] : [])],
+    // One segment over the whole arena: every run takes the common path of a compiled model's arena.
+    trialData: { 1: segmentTable([{ start: 0, length: arenaSize }], arenaSize) },
   };
+  return { ...program, alternatives } as ComputeProgram;
 }

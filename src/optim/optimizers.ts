@@ -1,7 +1,7 @@
 // Optimizer constructors with torch.optim's names and defaults. Each returns the config the
 // fused update kernel is specialized with; Momentum and Nesterov are SGD options, as in torch.
 // Each takes `groups` too (per-parameter lr and weight decay, see ParamGroup).
-import type { OptimizerConfig, OptimizerOptions } from '../kernels/optim';
+import type { OptimizerConfig, OptimizerOptions } from '../kernels/optim-config';
 import type { ParamGroup } from '../kernels/optim-groups';
 
 type Options<K extends keyof OptimizerOptions> = Partial<OptimizerOptions[K]> & { groups?: readonly ParamGroup[] };

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import type { TrainingMetrics } from '../../src/graph/metrics';
 import { compile } from '../../src/graph/compile';
 import { readSafetensors } from '../../src/io/safetensors';
-import type { ResolvedOptimizer } from '../../src/kernels/optim';
+import type { ResolvedOptimizer } from '../../src/kernels/optim-config';
 import type { Module } from '../../src/nn/module';
 import type { LrSchedule } from '../../src/optim/schedules';
 import { expectClose } from '../helpers/compare';

@@ -2,29 +2,29 @@
 // metrics (no extra readback), and activations carry a NaN input through as torch does.
 import { expect, it } from 'vitest';
 import { compile } from '../../src/graph/compile';
-import { optimizerUpdate } from '../../src/kernels/optim';
+import { optimizerUpdate, segmentTable } from '../../src/kernels/optim';
 import { Linear, ReLU } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { adam } from '../../src/optim/optimizers';
 import { runProgram } from '../helpers/gpu';
 import { normal } from '../helpers/random';
 
-it('update_flagged stores the first step with a non-finite gradient and keeps it', async () => {
-  const n = 40;
-  const table = Uint32Array.of(0, n, 0, 0, 0); // one segment; block index
+// Arena 40: vec4 access, 1 or 8 vec4s per invocation; 41: element by element.
+it.each([[40, 1], [40, 8], [41, 8]] as const)('update_flagged stores the first step with a non-finite gradient and keeps it (arena %i, %i vec4s per invocation)', async (n, vec4s) => {
+  const table = segmentTable([{ start: 0, length: n }], n);
   const uniform = (t: number) => {
     const u = new Float32Array(8);
     u.set([0.1, 1, 1, 1]);
     new Uint32Array(u.buffer)[4] = t;
     return u;
   };
-  const program = optimizerUpdate({ kind: 'sgd', lr: 0.1 }, n, 1, { flagWord: 2 });
+  const program = optimizerUpdate({ kind: 'sgd', lr: 0.1 }, n, 1, { flagWord: 2, vec4s });
   const clean = normal(n, 1);
   const [, , finite] = await runProgram(program, [{ uniform: uniform(3) }, table, clean, normal(n, 2), { zeros: 4 }, { zeros: 4 }]);
   expect(new Uint32Array(finite!.buffer)[2]).toBe(0);
   for (const bad of [NaN, Infinity, -Infinity]) {
     const grads = clean.slice();
-    grads[37] = bad;
+    grads[n - 3] = bad;
     const [, , flagged] = await runProgram(program, [{ uniform: uniform(7) }, table, grads, normal(n, 2), { zeros: 4 }, { zeros: 4 }]);
     expect(new Uint32Array(flagged!.buffer)[2], String(bad)).toBe(7);
     const [, , kept] = await runProgram(program, [{ uniform: uniform(9) }, table, grads, normal(n, 2), { zeros: 4 }, Uint32Array.of(0, 0, 5, 0)]);

@@ -10,7 +10,7 @@ import { buildGraph } from '../../src/graph/model-setup';
 import { StateDictError } from '../../src/graph/state';
 import { readSafetensors } from '../../src/io/safetensors';
 import { compile } from '../../src/graph/compile';
-import { resolveOptimizer, type OptimizerConfig } from '../../src/kernels/optim';
+import { resolveOptimizer, type OptimizerConfig } from '../../src/kernels/optim-config';
 import { Linear, ReLU, Tanh } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { BatchNorm1d, LayerNorm } from '../../src/nn/norm';

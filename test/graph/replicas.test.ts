@@ -9,7 +9,7 @@ import type { StateDict } from '../../src/io/state-dict';
 import { compile } from '../../src/graph/compile';
 import type { Trainer } from '../../src/graph/trainer';
 import type { CompileOptions } from '../../src/graph/options';
-import type { OptimizerConfig } from '../../src/kernels/optim';
+import type { OptimizerConfig } from '../../src/kernels/optim-config';
 import { Conv2d, MaxPool2d } from '../../src/nn/conv';
 import { Flatten, Linear, ReLU, Tanh } from '../../src/nn/layers';
 import { Sequential, type Module } from '../../src/nn/module';

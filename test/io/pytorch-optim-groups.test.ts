@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/graph/compile';
 import { loadSafetensors, readSafetensors } from '../../src/io/safetensors';
 import type { StateTensor } from '../../src/io/state-dict';
-import type { OptimizerConfig } from '../../src/kernels/optim';
+import type { OptimizerConfig } from '../../src/kernels/optim-config';
 import { Linear, ReLU, Tanh } from '../../src/nn/layers';
 import { Sequential } from '../../src/nn/module';
 import { BatchNorm1d, LayerNorm } from '../../src/nn/norm';

@@ -1,17 +1,16 @@
 // Fused optimizer update: 10-step trajectories of every torch.optim variant on a segmented
 // arena against the float64 reference, the textbook momentum identity, and validation.
 import { describe, expect, it } from 'vitest';
-import {
-  optimizerUniform,
-  optimizerUpdate,
-  resolveOptimizer,
-  segmentTable,
-  stateSlotNames,
-  stateSlots,
-  UNIFORM_WORDS,
-  type ArenaSegment,
-  type OptimizerConfig,
-} from '../../src/kernels/optim';
+import { optimizerUniform, optimizerUpdate, segmentTable, UNIFORM_WORDS, type ArenaSegment, type OptimizerUpdateOptions } from '../../src/kernels/optim';
+import { resolveOptimizer, stateSlotNames, stateSlots, type OptimizerConfig } from '../../src/kernels/optim-config';
+import { ConfigError } from '../../src/errors';
+import { alternativesOf, KernelChooser } from '../../src/gpu/kernel-choice';
+import { PipelineCache } from '../../src/gpu/pipelines';
+import { GpuRuntime } from '../../src/gpu/runtime';
+import { compile } from '../../src/graph/compile';
+import { Linear, ReLU } from '../../src/nn/layers';
+import { Sequential } from '../../src/nn/module';
+import { adam } from '../../src/optim/optimizers';
 import { expectClose } from '../helpers/compare';
 import { testRuntime } from '../helpers/gpu';
 import { normal, uniform } from '../helpers/random';
@@ -26,8 +25,18 @@ const SEGMENTS: ArenaSegment[] = [
   { start: 49, length: 129, weightDecay: 0.02, lrScale: 2.5 },
   { start: 180, length: 1000 },
 ];
-const ARENA = 1185;
 const STEPS = 10;
+
+// How the kernel touches the arena: an arena size that is a multiple of 4 is read and written
+// as vec4s, any other element by element. 1 or 8 vec4s per invocation, with workgroups small
+// enough that some lie wholly inside the 1000-element segment (one segment lookup for the
+// workgroup) and others meet segment ends and gaps inside a vec4 (a lookup per element).
+const LAYOUTS: [string, number, OptimizerUpdateOptions][] = [
+  ['vec4 access, 1 vec4 per invocation', 1188, { vec4s: 1, workgroupSize: 8 }],
+  ['vec4 access, 8 vec4s per invocation', 1188, { vec4s: 8, workgroupSize: 4 }],
+  ['scalar access (arena 1185), 1 vec4 per invocation', 1185, { vec4s: 1, workgroupSize: 8 }],
+  ['scalar access (arena 1185), 8 vec4s per invocation', 1185, { vec4s: 8, workgroupSize: 4 }],
+];
 
 // f32 against float64 over 10 steps: each step rounds p, the state and a few products to
 // f32 (≈6e-8 relative each), so parameters of size ~1 drift by a few 1e-7 at most.
@@ -65,9 +74,16 @@ function inside(a: ArrayLike<number>, segments: readonly ArenaSegment[], offset 
  * lr decaying and gradScale varying as a schedule and clipping would) beside the reference;
  * compares the parameters after every step, then the state slots and untouched gaps.
  */
-async function compareTrajectory(config: OptimizerConfig, segments: readonly ArenaSegment[], n: number, steps: number, seed: number) {
+async function compareTrajectory(
+  config: OptimizerConfig,
+  segments: readonly ArenaSegment[],
+  n: number,
+  steps: number,
+  seed: number,
+  options: OptimizerUpdateOptions = { vec4s: 8 },
+) {
   const runtime = await testRuntime();
-  const pipeline = await runtime.prepare(optimizerUpdate(config, n, segments.length));
+  const pipeline = await runtime.prepare(optimizerUpdate(config, n, segments.length, options));
   const slots = stateSlotNames(config);
   const p0 = uniform(n, seed);
   const garbage = uniform(Math.max(1, slots.length) * n, seed + 1, 100, 200); // never read at step 1
@@ -104,8 +120,10 @@ async function compareTrajectory(config: OptimizerConfig, segments: readonly Are
 }
 
 describe('fused optimizer update', () => {
-  it.each(VARIANTS)('%s follows the float64 torch.optim trajectory for 10 steps', async (_, config) => {
-    await compareTrajectory(config, SEGMENTS, ARENA, STEPS, 7);
+  describe.each(LAYOUTS)('%s', (_, arena, options) => {
+    it.each(VARIANTS)('%s follows the float64 torch.optim trajectory for 10 steps', async (_, config) => {
+      await compareTrajectory(config, SEGMENTS, arena, STEPS, 7, options);
+    });
   });
 
   it('finds the segment of every element among 300 segments (binary search, gaps, group settings)', async () => {
@@ -116,7 +134,61 @@ describe('fused optimizer update', () => {
       start += length + (k % 4);
     }
     const last = segments[segments.length - 1]!;
-    await compareTrajectory({ kind: 'sgd', lr: 0.1, weightDecay: 0.5 }, segments, last.start + last.length + 2, 2, 3);
+    for (const [, , options] of LAYOUTS) {
+      await compareTrajectory({ kind: 'sgd', lr: 0.1, weightDecay: 0.5 }, segments, last.start + last.length + 2, 2, 3, options);
+    }
+  });
+
+  it('offers 1 or 8 vec4s per invocation to the per-adapter choice: 8 on CPU rasterizers, 1 on GPUs', () => {
+    const program = optimizerUpdate({ kind: 'adam' }, 1024, 3, { flagWord: 2 });
+    expect(program.label).toBe('optim.adam.vec4');
+    expect(program.workgroups).toEqual([1, 1, 1]); // 256 invocations × 1 vec4
+    const alternatives = alternativesOf(program)!;
+    expect(alternatives.family).toBe('optimizer');
+    expect(alternatives.shapeClass).toBe('optimizer optim.adam.vec4 2^10');
+    expect(alternatives.candidates).toEqual(['vec4x1', 'vec4x8']);
+    const x8 = alternatives.make('vec4x8');
+    expect([x8.label, x8.constants.VECS, x8.constants.SLOTS]).toEqual(['optim.adam.vec4.x8', 8, 2]);
+    expect(optimizerUpdate({ kind: 'adam' }, 100_000, 3, { vec4s: 8 }).workgroups).toEqual([13, 1, 1]); // ⌈100000 / 8192⌉
+    expect(optimizerUpdate({ kind: 'sgd' }, 1185, 3).label).toBe('optim.sgd');
+    const facts = (description: string) => ({ vendor: '', architecture: '', device: '', description });
+    expect(['llvmpipe (LLVM 15.0.7, 256 bits)', 'SwiftShader Device (Subzero)', 'NVIDIA H200', 'AMD Radeon', ''].map((d) => alternatives.table(facts(d)))).toEqual(['vec4x8', 'vec4x8', 'vec4x1', 'vec4x1', 'vec4x1']);
+    // Trial buffers: the uniform, a one-segment table (zeros would time the gap path), arena, state, flags.
+    expect(alternatives.bindingFloats).toEqual([8, 4 + 4 + 1, 1024, 1024, 2048, 3]);
+    expect(Array.from(alternatives.trialData![1]!)).toEqual(Array.from(segmentTable([{ start: 0, length: 1024 }], 1024)));
+    expect(alternativesOf(optimizerUpdate({ kind: 'adam' }, 1024, 3, { vec4s: 1 }))).toBeUndefined();
+    expect(() => optimizerUpdate({ kind: 'adam' }, 1024, 3, { vec4s: 2 as 1 })).toThrow(new ConfigError('optim adam: vec4s must be 1 or 8, got 2'));
+  });
+
+  it('times both candidates in a trial (uniform binding, one-segment table) and keeps the faster', async () => {
+    const { device } = await testRuntime();
+    const chooser = new KernelChooser(device, { vendor: 'mesa', architecture: '', device: '', description: 'llvmpipe' }, new PipelineCache(device), { trials: true, store: false });
+    const { program } = await chooser.resolve(optimizerUpdate({ kind: 'adam' }, 65_536, 1, { flagWord: 2 }));
+    const choice = chooser.choices().get('optimizer optim.adam.vec4 2^16')!;
+    expect(choice.by).toBe('trial');
+    expect(Object.keys(choice.ms!)).toEqual(['vec4x1', 'vec4x8']);
+    for (const ms of Object.values(choice.ms!)) expect(ms).toBeGreaterThan(0);
+    expect(program.label).toBe(choice.name === 'vec4x1' ? 'optim.adam.vec4' : 'optim.adam.vec4.x8');
+  });
+
+  it('compiled models run the runtime\'s choice: three Adam steps with 1 vec4 per invocation forced equal the table\'s', async () => {
+    const shared = await testRuntime();
+    const forced = new GpuRuntime(shared.gpu, { force: { optimizer: 'vec4x1' } });
+    const x = normal(8 * 10, 1);
+    const y = Uint32Array.from({ length: 8 }, (_, i) => i % 3);
+    const saved: Uint8Array[] = [];
+    for (const runtime of [shared, forced]) {
+      const model = new Sequential([new Linear(10, 20), ReLU(), new Linear(20, 3)]);
+      const trainer = await compile(model, { inputShape: [10], loss: 'crossEntropy', optimizer: adam({ lr: 0.01, weightDecay: 0.1 }), batchSize: 8, seed: 4, runtime });
+      for (let step = 0; step < 3; step++) trainer.step(x, y);
+      saved.push(await trainer.checkpoint()); // parameters, exp_avg and exp_avg_sq
+      await trainer.destroy();
+    }
+    const choices = (runtime: GpuRuntime) => [...runtime.kernelChoice.choices()].filter(([shapeClass]) => shapeClass.startsWith('optimizer '));
+    expect(choices(forced)).toEqual([['optimizer optim.adam.vec4 2^9', { name: 'vec4x1', by: 'forced' }]]); // arena 448: 4 tensors, 64-aligned
+    expect(choices(shared).find(([shapeClass]) => shapeClass === 'optimizer optim.adam.vec4 2^9')![1].by).toBe('table');
+    // Each element's update is the same f32 arithmetic whichever invocation runs it.
+    expect(saved[1]).toEqual(saved[0]);
   });
 
   it('leaves parameters unchanged at lr 0 (AdamW decay included) while state still advances', async () => {

@@ -1,6 +1,7 @@
 // Float64 CPU reference of the torch.optim update rules over a segmented parameter arena,
 // written from torch's documented pseudo-code, plus the textbook momentum update.
-import type { ArenaSegment, ResolvedOptimizer } from '../../src/kernels/optim';
+import type { ArenaSegment } from '../../src/kernels/optim';
+import type { ResolvedOptimizer } from '../../src/kernels/optim-config';
 
 /** What changes from step to step (torch's lr, the step count t from 1, a gradient factor). */
 export interface ReferenceStep {

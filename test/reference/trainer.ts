@@ -2,7 +2,7 @@
 // step), loss, backward, clipping by global norm (torch clip_grad_norm_), a torch.optim update
 // with this step's learning rate, BatchNorm running statistics; eval-mode predict and
 // evaluate. Every hyperparameter comes from the caller, so nothing is taken from src/.
-import type { ResolvedOptimizer } from '../../src/kernels/optim';
+import type { ResolvedOptimizer } from '../../src/kernels/optim-config';
 import { centralDifference } from '../helpers/compare';
 import { initialBuffers, modelForward, parameterNames, type Layer, type ParamRole, type Tensors } from './model';
 import { ReferenceOptimizer } from './optim';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import { compile } from '../../src/graph/compile';
-import { resolveOptimizer, type OptimizerConfig } from '../../src/kernels/optim';
+import { resolveOptimizer, type OptimizerConfig } from '../../src/kernels/optim-config';
 import { adadelta, adagrad, adam, adamw, momentum, nesterov, rmsprop, sgd } from '../../src/optim/optimizers';
 import { testRuntime } from '../helpers/gpu';
 import { compileWith, expectError, failsBeforeGpuWork, tinyClassifier, validOptions, type Fragment } from './expect-error';
