@@ -89,7 +89,7 @@ export const MATMUL_VARIANTS: readonly MatmulVariantSpec[] = [
     name: 'subgroup',
     settings: { variant: 'subgroup' },
     needsSubgroups: true,
-    description: 'subgroup-broadcast, one subgroup per workgroup, 4·lanes columns × up to 24 rows',
+    description: 'subgroup-broadcast, one subgroup per workgroup, 4·lanes columns × up to 32 rows',
   },
   {
     name: 'tiled-64x64',
