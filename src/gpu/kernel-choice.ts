@@ -6,8 +6,9 @@
 // kept for the runtime and persisted (src/gpu/kernel-choice-store.ts).
 import { ConfigError } from '../errors';
 import { defaultChoiceStore, type ChoiceStore } from './kernel-choice-store';
+import { GpuError, toGpuError } from './errors';
 import { PassTimer } from './pass-timer';
-import type { PipelineCache } from './pipelines';
+import type { Pipeline, PipelineCache } from './pipelines';
 import { paramsGroup, paramsWords } from './launch-params';
 import { pipelineKey, type ComputeProgram } from './program';
 
@@ -82,6 +83,8 @@ export interface KernelChoice {
   readonly by: 'table' | 'trial' | 'stored' | 'forced';
   /** Milliseconds per dispatch of each candidate timed (trials only). */
   readonly ms?: Readonly<Record<string, number>>;
+  /** Candidates left out of a trial, with why: their pipeline did not compile, or their runs raised a GPU error. */
+  readonly failed?: Readonly<Record<string, string>>;
 }
 
 /** Dispatches per candidate in a trial: enough for ~50 ms of GPU time, 1 to 8. */
@@ -151,9 +154,9 @@ export class KernelChooser {
     const storeKey = this.storeKey(alt);
     const stored = (await this.loadStored())[storeKey];
     if (stored !== undefined && alt.candidates.includes(stored)) return { choice: { name: stored, by: 'stored' }, held: [] };
-    const { name, ms, held } = await this.trial(alt);
+    const { name, ms, failed, held } = await this.trial(alt);
     void this.persist(storeKey, name);
-    return { choice: { name, by: 'trial', ms }, held };
+    return { choice: { name, by: 'trial', ms, ...(Object.keys(failed).length ? { failed } : {}) }, held };
   }
 
   /** Adapter, shape class and the candidates' shader texts (a changed kernel is timed again). */
@@ -174,10 +177,22 @@ export class KernelChooser {
     await this.store?.save(entries).catch(() => undefined); // never fatal (read-only disk, quota, private mode)
   }
 
-  /** Times every candidate that compiles on the same buffers; the fastest wins. */
-  private async trial(alt: KernelAlternatives): Promise<{ name: string; ms: Record<string, number>; held: string[] }> {
+  /**
+   * Times every candidate that compiles on the same buffers; the fastest wins. A candidate
+   * whose pipeline does not compile, or whose runs raise a GPU error (a validation error makes
+   * a dispatch do nothing, which would time as the fastest), is left out, with why.
+   */
+  private async trial(alt: KernelAlternatives): Promise<{ name: string; ms: Record<string, number>; failed: Record<string, string>; held: string[] }> {
     const programs = alt.candidates.map((name) => alt.make(name));
-    const pipelines = await Promise.all(programs.map((p) => this.pipelines.acquire(p).catch(() => undefined)));
+    const failed: Record<string, string> = {};
+    const pipelines = await Promise.all(
+      programs.map((p, i) =>
+        this.pipelines.acquire(p).catch((error: unknown) => {
+          failed[alt.candidates[i]!] = error instanceof Error ? error.message : String(error);
+          return undefined;
+        }),
+      ),
+    );
     const buffers = alt.bindingFloats.map((floats, binding) => {
       const usage = programs[0]!.bindings[binding] === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE;
       const buffer = this.device.createBuffer({ label: `trial ${alt.shapeClass}`, size: Math.max(16, Math.ceil(floats / 4) * 16), usage: usage | GPUBufferUsage.COPY_DST });
@@ -188,31 +203,57 @@ export class KernelChooser {
     const uniforms: GPUBuffer[] = [];
     const timer = this.device.features.has('timestamp-query') ? new PassTimer(this.device) : undefined;
     const ms: Record<string, number> = {};
+    let outOfMemory = false;
     try {
       for (const [i, pipeline] of pipelines.entries()) {
         if (!pipeline) continue;
-        const bindGroup = this.device.createBindGroup({
-          layout: pipeline.layout,
-          entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-        });
-        const groups = [bindGroup, ...(pipeline.paramsLayout ? [paramsGroup(this.device, pipeline, { buffer: this.paramsUniform(programs[i]!, uniforms) })] : [])];
-        const run = (repeats: number, by: PassTimer | undefined) => this.time(pipeline.pipeline, groups, programs[i]!.workgroups, repeats, by);
-        await run(1, undefined); // untimed: some drivers (lavapipe) compile at the first dispatch
-        const once = await run(1, timer);
-        const repeats = Math.max(1, Math.min(MAX_REPEATS, Math.floor(TRIAL_MS / Math.max(once, 1e-3))));
-        ms[alt.candidates[i]!] = repeats === 1 ? once : (await run(repeats, timer)) / repeats;
+        const name = alt.candidates[i]!;
+        this.device.pushErrorScope('validation');
+        this.device.pushErrorScope('out-of-memory');
+        let time: number | undefined;
+        let thrown: unknown;
+        try {
+          time = await this.timeCandidate(pipeline, programs[i]!, buffers, uniforms, timer);
+        } catch (error) {
+          thrown = error;
+        }
+        const errors = [await this.device.popErrorScope(), await this.device.popErrorScope()].filter((e) => e !== null);
+        if (errors.length || time === undefined) {
+          failed[name] = errors.length ? errors.map((e) => toGpuError(e, `the kernel trial of ${name}`).message).join('; ') : String(thrown instanceof Error ? thrown.message : thrown);
+          if (errors.some((e) => toGpuError(e, '').kind === 'out-of-memory')) outOfMemory = true;
+          continue;
+        }
+        ms[name] = time;
       }
     } finally {
       for (const buffer of [...buffers, ...uniforms]) buffer.destroy();
       timer?.destroy();
     }
-    const timed = Object.entries(ms);
-    if (timed.length === 0) throw new ConfigError(`kernel choice: no candidate of ${alt.shapeClass} compiled on this device (${alt.candidates.join(', ')})`);
-    const [name] = timed.reduce((best, next) => (next[1] < best[1] ? next : best));
     const keys = pipelines.map((p, i) => p?.key ?? pipelineKey(programs[i]!));
+    const timed = Object.entries(ms);
+    if (timed.length === 0) {
+      this.pipelines.release(keys.filter((_, i) => pipelines[i]));
+      const why = Object.entries(failed).map(([name, message]) => `${name}: ${message}`).join('; ');
+      throw new GpuError(outOfMemory ? 'out-of-memory' : 'validation', why, `the kernel trial of ${alt.shapeClass}: no candidate ran`);
+    }
+    const [name] = timed.reduce((best, next) => (next[1] < best[1] ? next : best));
     const winner = alt.candidates.indexOf(name);
-    this.pipelines.release(keys.filter((_, i) => i !== winner));
-    return { name, ms, held: [keys[winner]!] };
+    this.pipelines.release(keys.filter((_, i) => i !== winner && pipelines[i]));
+    return { name, ms, failed, held: [keys[winner]!] };
+  }
+
+  /** Milliseconds per dispatch of one candidate: a first untimed run (some drivers, lavapipe, compile at the first dispatch), then enough for ~TRIAL_MS. */
+  private async timeCandidate(pipeline: Pipeline, program: ComputeProgram, buffers: readonly GPUBuffer[], uniforms: GPUBuffer[], timer: PassTimer | undefined): Promise<number> {
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.layout,
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const groups = [bindGroup, ...(pipeline.paramsLayout ? [paramsGroup(this.device, pipeline, { buffer: this.paramsUniform(program, uniforms) })] : [])];
+    const run = (repeats: number, by: PassTimer | undefined) => this.time(pipeline.pipeline, groups, program.workgroups, repeats, by);
+    await run(1, undefined);
+    const once = await run(1, timer);
+    const repeats = Math.max(1, Math.min(MAX_REPEATS, Math.floor(TRIAL_MS / Math.max(once, 1e-3))));
+    return repeats === 1 ? once : (await run(repeats, timer)) / repeats;
   }
 
   /** A candidate's launch parameters in a uniform, destroyed with the trial's buffers. */

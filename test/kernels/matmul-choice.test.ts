@@ -5,6 +5,7 @@
 // CNN's convolutions).
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/errors';
+import { GpuError } from '../../src/gpu/errors';
 import type { ChoiceStore } from '../../src/gpu/kernel-choice-store';
 import { localStorageStore } from '../../src/gpu/kernel-choice-store';
 import { alternativesOf, KernelChooser, type AdapterFacts } from '../../src/gpu/kernel-choice';
@@ -139,6 +140,37 @@ describe('kernel chooser', () => {
     await other.resolve(offer()); // an unreadable, unwritable store is never fatal
     expect(other.choices().get(base.shapeClass)!.by).toBe('trial');
   }, 240_000);
+
+  it('leaves out a candidate whose runs raise a GPU error (it would time as the fastest), says why, and leaks no error', async () => {
+    const runtime = await testRuntime();
+    const { device } = runtime;
+    const base = alternativesOf(program())!;
+    // 'broken' is the register kernel dispatched over more workgroups than a dimension allows:
+    // it compiles, but its pass is invalid and does nothing.
+    const make = (name: string) => {
+      const made = base.make(name === 'broken' ? 'register' : name);
+      return name === 'broken' ? { ...made, workgroups: [device.limits.maxComputeWorkgroupsPerDimension + 1, 1, 1] as const } : made;
+    };
+    const offer = (candidates: string[]) => ({ ...program(), alternatives: { ...base, candidates, make } });
+    const pipelines = new PipelineCache(device);
+    const chooser = new KernelChooser(device, LAVAPIPE, pipelines, { trials: true, store: false });
+    const { program: chosen, held } = await chooser.resolve(offer(['broken', 'register']));
+    const choice = chooser.choices().get(base.shapeClass)!;
+    expect(choice.name).toBe('register');
+    expect(Object.keys(choice.ms!)).toEqual(['register']);
+    expect(Object.keys(choice.failed!)).toEqual(['broken']);
+    expect(choice.failed!.broken).toMatch(/^GPU validation error during the kernel trial of broken: .*workgroup/i);
+    expect(chosen.workgroups).toEqual(base.make('register').workgroups);
+    expect(held).toHaveLength(1);
+    await runtime.sync(); // the trial's error was captured, not left for the runtime to throw later
+
+    // With no candidate left, a GpuError names the shape class and every candidate's failure.
+    const none = new KernelChooser(device, LAVAPIPE, new PipelineCache(device), { trials: true, store: false });
+    const error = await none.resolve(offer(['broken'])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GpuError);
+    expect((error as GpuError).message.startsWith(`GPU validation error during the kernel trial of ${base.shapeClass}: no candidate ran: broken: GPU validation error`)).toBe(true);
+    await runtime.sync();
+  }, 120_000);
 
   it('compiled models run the runtime\'s choice: one training step with the tiled kernel forced equals the default', async () => {
     const shared = await testRuntime();
