@@ -2,8 +2,8 @@
 // training step takes after it, for the MNIST MLP and CNN of `npm run train`. "Cold" is a
 // fresh runtime (new device, empty pipeline cache; the driver's own shader cache is as the
 // machine has it, empty on a fresh machine); "warm" compiles the same model again on that
-// runtime, where every pipeline is already in the cache.
-import { adam, compile, type GpuRuntime } from '../src/index';
+// runtime while the first is still alive, so every pipeline is already in the cache.
+import { adam, compile, type GpuRuntime, type Trainer } from '../src/index';
 import { mnistModel } from '../src/cli/models';
 import { randomArray, randomLabels } from './core';
 
@@ -22,7 +22,8 @@ export interface CompileTiming {
 const BATCH = 128;
 const INPUT_SHAPE: Record<'mlp' | 'cnn', readonly number[]> = { mlp: [784], cnn: [1, 28, 28] };
 
-async function timeOne(runtime: GpuRuntime, model: 'mlp' | 'cnn', cache: 'cold' | 'warm'): Promise<CompileTiming> {
+/** Compiles and steps one model; the caller destroys the trainer. */
+async function timeOne(runtime: GpuRuntime, model: 'mlp' | 'cnn', cache: 'cold' | 'warm', trainers: Trainer[]): Promise<CompileTiming> {
   const inputShape = INPUT_SHAPE[model];
   const x = randomArray(BATCH * inputShape.reduce((a, b) => a * b, 1), 7);
   const y = randomLabels(BATCH, 10, 8);
@@ -30,15 +31,12 @@ async function timeOne(runtime: GpuRuntime, model: 'mlp' | 'cnn', cache: 'cold' 
   let start = performance.now();
   const trainer = await compile(mnistModel(model), { inputShape, loss: 'crossEntropy', optimizer: adam({ lr: 1e-3 }), batchSize: BATCH, seed: 1, runtime });
   const compileMs = performance.now() - start;
-  try {
-    start = performance.now();
-    trainer.step(x, y);
-    await trainer.sync();
-    const firstStepMs = performance.now() - start;
-    return { model, cache, compileMs, firstStepMs, pipelinesCreated: runtime.stats().pipelinesCreated - before };
-  } finally {
-    trainer.destroy();
-  }
+  trainers.push(trainer);
+  start = performance.now();
+  trainer.step(x, y);
+  await trainer.sync();
+  const firstStepMs = performance.now() - start;
+  return { model, cache, compileMs, firstStepMs, pipelinesCreated: runtime.stats().pipelinesCreated - before };
 }
 
 /**
@@ -49,10 +47,13 @@ export async function compileTimings(newRuntime: () => Promise<GpuRuntime>, mode
   const out: CompileTiming[] = [];
   for (const model of models) {
     const runtime = await newRuntime();
+    const trainers: Trainer[] = [];
     try {
-      out.push(await timeOne(runtime, model, 'cold'));
-      out.push(await timeOne(runtime, model, 'warm'));
+      out.push(await timeOne(runtime, model, 'cold', trainers));
+      // The cold model stays alive (its pipelines held), as a second model compiled beside a first would find them.
+      out.push(await timeOne(runtime, model, 'warm', trainers));
     } finally {
+      for (const trainer of trainers) await trainer.destroy();
       runtime.destroy();
     }
   }
