@@ -100,7 +100,7 @@ export function reportMarkdown(report: DeviceReport): string {
   return [
     `# shadergrad device report: ${report.adapter.name}`,
     '',
-    `${report.date}, ${report.environment}${report.quick ? ', quick sizes' : ''}; ${total}.${pending}`,
+    `${report.date}, ${report.environment}${report.quick ? ', quick sizes' : ''}; ${report.host ? `${report.host}; ` : ''}${total}.${pending}`,
     '',
     ...adapterSection(report),
     '',

@@ -51,6 +51,8 @@ export interface DeviceReport {
   date: string;
   /** Where it ran, from the caller (e.g. "Node v20.20.2 (Dawn) on linux x64"). */
   environment: string;
+  /** The host's load up to the last write (the CLI sets it: load average, busy and stolen CPU shares). */
+  host?: string;
   quick: boolean;
   adapter: AdapterReport;
   /** The FP32 peak used for fractionOfPeak; null when unknown. */

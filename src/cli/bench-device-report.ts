@@ -20,6 +20,8 @@ export interface DeviceReportCli {
   runtime: GpuRuntime;
   gpu: GPU;
   progress: (text: string) => void;
+  /** The host's load since the bench started (src/cli/host-load.ts). */
+  hostLoad: () => string;
 }
 
 /** Runs the device report; returns the exit code (0 ok, 1 a failed check or case). */
@@ -33,6 +35,7 @@ export async function runDeviceReportCli(args: BenchArgs, cli: DeviceReportCli, 
   const out = args.out ?? DEFAULT_REPORT_DIR;
   mkdirSync(out, { recursive: true });
   const write = (report: DeviceReport) => {
+    report.host = cli.hostLoad();
     writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(out, 'report.md'), reportMarkdown(report));
   };
@@ -46,6 +49,7 @@ export async function runDeviceReportCli(args: BenchArgs, cli: DeviceReportCli, 
     onProgress: cli.progress,
     onUpdate: write,
   });
+  write(report); // the host's load over the whole run
   if ('isTTY' in io.stderr && io.stderr.isTTY) io.stderr.write('\n');
   io.stdout.write(reportMarkdown(report));
   io.stderr.write(`bench: wrote ${join(out, 'report.json')} and report.md\n`);

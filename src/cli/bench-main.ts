@@ -2,7 +2,6 @@
 // Dawn GPU object, runs the selected suites from bench/ (check, warm up, time, median) and
 // prints a table, JSON lines (--json) or the README's markdown table (--markdown, --readme).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { create, globals } from 'webgpu';
 import { SUITES, type BenchContext } from '../../bench/index';
 import { runCases } from '../../bench/run';
@@ -10,6 +9,7 @@ import { isResult, markdownTable, replaceBetweenMarkers, targets, textTable } fr
 import { GpuRuntime } from '../gpu/runtime';
 import { ShadergradError } from '../gpu/errors';
 import { runDeviceReportCli } from './bench-device-report';
+import { startHostLoad } from './host-load';
 import { loadJaxjs } from './bench-jaxjs';
 import { loadTfjs } from './bench-tfjs';
 import type { CliIo } from './train-main';
@@ -98,6 +98,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
     io.stderr.write(`bench: ${(error as Error).message}\n`);
     return 2;
   }
+  const hostLoad = startHostLoad();
   let runtime: GpuRuntime;
   try {
     runtime = await GpuRuntime.create({ gpu: nodeGpu() });
@@ -105,7 +106,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
     io.stderr.write(`bench: ${error instanceof ShadergradError ? error.message : String(error)}\n`);
     return 1;
   }
-  if (args.deviceReport) return runDeviceReportCli(args, { runtime, gpu: nodeGpu(), progress: (text) => progress(io, text) }, io);
+  if (args.deviceReport) return runDeviceReportCli(args, { runtime, gpu: nodeGpu(), progress: (text) => progress(io, text), hostLoad }, io);
   const cases = SUITES.filter((s) => args.suites.includes(s.name))
     .flatMap((s) => s.cases(args.quick))
     .filter((c) => (args.tfjs || c.engine !== 'tfjs') && (args.jaxjs || c.engine !== 'jaxjs') && (!args.filter || `${c.name} ${c.size}`.includes(args.filter)));
@@ -128,13 +129,13 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
   if ('isTTY' in io.stderr && io.stderr.isTTY) io.stderr.write('\n');
   runtime.destroy();
 
-  const load = loadavg().map((l) => l.toFixed(2)).join(', ');
+  const host = hostLoad();
   const about =
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench\` in Node ${process.version} (Dawn): shadergrad on ` +
-    `**${adapter}**, ${tfAdapter}, ${jaxAdapter}, same process and adapter; load average ${load} at the end. ` +
+    `**${adapter}**, ${tfAdapter}, ${jaxAdapter}, same process and adapter; ${host}. ` +
     'Median of timed runs, each to GPU completion (queue.onSubmittedWorkDone) after N iterations; every case first checked against a CPU reference. ' +
     'Submits and dispatches per step are counted on GPUQueue.submit and GPUComputePassEncoder.dispatchWorkgroups(Indirect) over the timed runs.';
-  if (!args.json) io.stdout.write(`${args.markdown ? markdownTable(rows, about) : `${textTable(rows)}\n\n${targets(rows).join('\n')}`}\n`);
+  if (!args.json) io.stdout.write(`${args.markdown ? markdownTable(rows, about) : `${textTable(rows)}\n\n${targets(rows).join('\n')}\n\nhost: ${host}`}\n`);
   if (args.readme) {
     writeFileSync(args.readme, replaceBetweenMarkers(readFileSync(args.readme, 'utf8'), markdownTable(rows, about)));
     io.stderr.write(`bench: wrote the table into ${args.readme}\n`);

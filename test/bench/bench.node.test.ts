@@ -21,6 +21,16 @@ describe('bench CLI', () => {
     expect(parseBenchArgs(['--no-jaxjs'])).toMatchObject({ jaxjs: false, tfjs: true });
   });
 
+  it('says under what load it measured: the table ends with the host line, the markdown carries it too', { timeout: 120_000 }, async () => {
+    const { io, out, err } = capture();
+    expect(await runBenchCli(['--quick', '--no-tfjs', '--no-jaxjs', '--suite', 'elementwise'], io), err.join('')).toBe(0);
+    // On Linux (this machine, CI) /proc/stat gives the busy and stolen shares of the run.
+    expect(out.join('')).toMatch(/\nhost: load average [\d.]+, [\d.]+, [\d.]+ at the end; over the run the \d+ cores were \d+% busy and \d+% stolen by the hypervisor\n$/);
+    const { io: io2, out: out2 } = capture();
+    expect(await runBenchCli(['--quick', '--markdown', '--no-tfjs', '--no-jaxjs', '--suite', 'elementwise'], io2)).toBe(0);
+    expect(out2.join('')).toMatch(/same process and adapter; load average [\d.]+, [\d.]+, [\d.]+ at the end; over the run the \d+ cores were \d+% busy and \d+% stolen by the hypervisor\. Median/);
+  });
+
   it('runs the smallest size of every suite, checked, with the JSON fields', { timeout: 180_000 }, async () => {
     const { io, out, err } = capture();
     // jax-js has a test of its own below (its MLP step's first compile takes about a minute on lavapipe).

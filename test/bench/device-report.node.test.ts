@@ -150,6 +150,8 @@ describe('device report (lavapipe, reduced)', () => {
     for (const heading of ['# shadergrad device report: ', '## Adapter', '## Compile times', '## Training steps', '## Matmul (square, NN)', '## Convolutions']) expect(md).toContain(heading);
     expect(md).toContain('| FP32 peak | 0.5 TFLOP/s');
     expect(md).toMatch(/^\S+, vitest, quick sizes; took [\d.]+ s\.$/m);
+    // The CLI adds the host's load (src/cli/host-load.ts) to the same line.
+    expect(reportMarkdown({ ...report, host: 'load average 1.00, 2.00, 3.00 at the end' })).toMatch(/^\S+, vitest, quick sizes; load average 1\.00, 2\.00, 3\.00 at the end; took [\d.]+ s\.$/m);
     expect(md).toMatch(/\| MLP \| cold \| [\d.]+ ms \| [\d.]+ ms \| \d+ \|/);
     expect(md).toMatch(/\| subgroup \(\d+ lanes\) \| [\d.]+ \([\d.]+%\) \| [\d.]+ \([\d.]+%\) \|/);
     expect(md).toMatch(/Fastest: 64²: .+; 96²: .+\./);
