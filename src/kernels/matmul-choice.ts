@@ -29,9 +29,10 @@ export interface MatmulBlockTile extends MatmulTile {
 
 /**
  * The matmul kernels: 'register' (register-tiled, any device), 'subgroup' (subgroup
- * broadcast, needs `subgroupSize`), 'tiled' (workgroup memory, any device).
+ * broadcast, needs `subgroupSize`), 'tiled' (workgroup memory, any device), 'small' (4×4
+ * outputs per invocation one k at a time, for small shapes; plain matmuls only, not convolutions).
  */
-export type MatmulVariant = 'register' | 'subgroup' | 'tiled';
+export type MatmulVariant = 'register' | 'subgroup' | 'tiled' | 'small';
 
 /** Workgroup memory every WebGPU device offers (maxComputeWorkgroupStorageSize's default). */
 const WORKGROUP_STORAGE = 16384;
@@ -117,6 +118,21 @@ export const MATMUL_VARIANTS: readonly MatmulVariantSpec[] = [
   },
 ];
 
+/**
+ * The small kernel (shaders/matmul_small.wgsl): offered beside MATMUL_VARIANTS to plain matmuls
+ * of at most 2^SMALL_UP_TO_LOG2 multiply-adds, where its speed hardly matters (it is not
+ * listed with the variants the benchmarks sweep up to 8192²).
+ */
+export const SMALL_MATMUL: MatmulVariantSpec = {
+  name: 'small',
+  settings: { variant: 'small' },
+  needsSubgroups: false,
+  description: 'small shapes: 4×4 outputs per invocation, one k at a time, no workgroup memory',
+};
+
+/** 2^20 multiply-adds, e.g. 128×128×64: the largest class the small kernel is offered to. */
+const SMALL_UP_TO_LOG2 = 20;
+
 /** Multiply-adds at which discrete GPUs are given the tiled kernel by the table (256³). */
 const TILED_FROM_LOG2 = 24;
 /** Below this many rows or columns of C a 64-wide block tile wastes most of its work. */
@@ -124,11 +140,13 @@ const SMALL_SIDE = 32;
 
 /**
  * The shape class a choice is made and kept for: log2 of the multiply-adds (batch·m·n·k,
- * rounded) and whether C is thin (fewer than 32 rows or columns), e.g. "matmul 2^30" or
- * "matmul 2^21 thin". Shapes of one class are taken to prefer the same kernel.
+ * rounded), whether C is thin (fewer than 32 rows or columns) and, with `scalar`, that an
+ * operand cannot be read as vec4s (its stored rows are not a multiple of 4 long), e.g.
+ * "matmul 2^30", "matmul 2^21 thin" or "matmul 2^17 thin scalar". Shapes of one class are
+ * taken to prefer the same kernel.
  */
-export function matmulShapeClass(m: number, n: number, k: number, batch: number): string {
-  return gemmShapeClass('matmul', m, n, k, batch);
+export function matmulShapeClass(m: number, n: number, k: number, batch: number, scalar = false): string {
+  return `${gemmShapeClass('matmul', m, n, k, batch)}${scalar ? ' scalar' : ''}`;
 }
 
 /** The shape class of any GEMM-shaped launch, after `what` (e.g. "conv2d forward 2^27 thin"). */
@@ -137,17 +155,27 @@ export function gemmShapeClass(what: string, m: number, n: number, k: number, ba
   return `${what} 2^${size}${Math.min(m, n) < SMALL_SIDE ? ' thin' : ''}`;
 }
 
+/** lavapipe (llvmpipe), which compiles each pipeline at its first dispatch. */
+const LAVAPIPE = /llvmpipe|lavapipe/i;
+
 /**
- * The deterministic choice, used when timing is not allowed: on CPU rasterizers and unknown
- * adapters the measured default (`fallback`: subgroup where the device has fixed-size
- * subgroups, else register-tiled); on GPU vendors the 64×64 tiled kernel for classes of at
- * least 256³ multiply-adds that are not thin, the default otherwise. The GPU rows are the
- * standard design's expectation, not a measurement (none has been made on a real GPU yet).
+ * The deterministic choice, used when timing is not allowed: on lavapipe the small kernel for
+ * small "scalar" matmul classes (their operand reads need a pipeline of their own, and it
+ * compiles in under half the time: the MNIST MLP's cold first step 6.3–6.7 s → 5.4–5.9 s,
+ * 2026-12-03; SwiftShader compiles it no faster and runs it slower, 1.2–1.5 ms against
+ * 0.7–1.2); on CPU rasterizers otherwise, and on unknown adapters, the measured default
+ * (`fallback`: subgroup where the device has fixed-size subgroups, else register-tiled); on
+ * GPU vendors the 64×64 tiled kernel for classes of at least 256³ multiply-adds that are not
+ * thin, the default otherwise. The GPU rows are the standard design's expectation, not a
+ * measurement (none has been made on a real GPU yet).
  */
 export function matmulTableChoice(adapter: AdapterFacts, shapeClass: string, fallback: string): string {
-  if (adapterKind(adapter) !== 'gpu') return fallback;
   const [, log2 = '0'] = /2\^(\d+)/.exec(shapeClass) ?? [];
-  return Number(log2) >= TILED_FROM_LOG2 && !shapeClass.endsWith('thin') ? 'tiled-64x64' : fallback;
+  const kind = adapterKind(adapter);
+  const lavapipe = LAVAPIPE.test(`${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`);
+  if (lavapipe && /^matmul .* scalar$/.test(shapeClass) && Number(log2) <= SMALL_UP_TO_LOG2) return SMALL_MATMUL.name;
+  if (kind !== 'gpu') return fallback;
+  return Number(log2) >= TILED_FROM_LOG2 && !/ thin\b/.test(shapeClass) ? 'tiled-64x64' : fallback;
 }
 
 /** What a matmul (or another GEMM-shaped program) needs to offer its alternatives. */
@@ -168,12 +196,18 @@ export interface MatmulAlternativesSpec {
   bindingFloats: readonly number[];
   /** The program of one variant. */
   make(spec: MatmulVariantSpec): ComputeProgram;
+  /** Whether the small kernel is a candidate too (plain matmuls of a small class). */
+  small?: boolean;
 }
 
 /** The alternatives of one matmul or GEMM (every variant this device runs), for the runtime's choice. */
 export function matmulAlternatives(spec: MatmulAlternativesSpec): KernelAlternatives {
   const shapeClass = spec.shapeClass ?? matmulShapeClass(spec.m, spec.n, spec.k, spec.batch);
-  const variants = MATMUL_VARIANTS.filter((v) => spec.subgroups || !v.needsSubgroups);
+  const log2 = Math.round(Math.log2(spec.batch * spec.m * spec.n * spec.k));
+  const variants = [
+    ...MATMUL_VARIANTS.filter((v) => spec.subgroups || !v.needsSubgroups),
+    ...(spec.small && log2 <= SMALL_UP_TO_LOG2 ? [SMALL_MATMUL] : []),
+  ];
   return {
     family: spec.family ?? 'matmul',
     shapeClass,

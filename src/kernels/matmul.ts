@@ -6,14 +6,15 @@
 // matrices; shaders/conv.wgsl reads them through im2col) and shaders/matmul_store.wgsl.
 // Which one a compiled model runs is chosen per adapter (src/kernels/matmul-choice.ts).
 import { ConfigError, ResourceLimitError } from '../errors';
-import operands from '../../shaders/matmul_operands.wgsl?raw';
+import storedOperands from '../../shaders/matmul_operands.wgsl?raw';
 import registerKernel from '../../shaders/matmul.wgsl?raw';
+import smallKernel from '../../shaders/matmul_small.wgsl?raw';
 import store from '../../shaders/matmul_store.wgsl?raw';
 import subgroupKernel from '../../shaders/matmul_subgroup.wgsl?raw';
 import tiledKernel from '../../shaders/matmul_tiled.wgsl?raw';
 import { MAX_WORKGROUPS_PER_DIM, type ComputeProgram } from '../gpu/program';
 import { ACTIVATION_SOURCE, ACTIVATIONS, DEFAULT_ALPHA, type Activation } from './elementwise';
-import { checkBlockTile, checkTile, DEFAULT_BLOCK_TILE, DEFAULT_MATMUL_TILE, matmulAlternatives, type MatmulBlockTile, type MatmulTile, type MatmulVariant } from './matmul-choice';
+import { checkBlockTile, checkTile, DEFAULT_BLOCK_TILE, DEFAULT_MATMUL_TILE, matmulAlternatives, matmulShapeClass, type MatmulBlockTile, type MatmulTile, type MatmulVariant } from './matmul-choice';
 
 export { DEFAULT_BLOCK_TILE, DEFAULT_MATMUL_TILE } from './matmul-choice';
 export type { MatmulBlockTile, MatmulTile, MatmulVariant } from './matmul-choice';
@@ -122,6 +123,9 @@ export function matmul(shape: MatmulShape): ComputeProgram {
     throw new ConfigError(`matmul: A is ${fmt(a)} and B is ${fmt(b)} (batch sizes differ)`);
   }
   const batch = Math.max(batchA, batchB, 1);
+  // vec4 reads go along the stored rows, so they need a row length divisible by 4.
+  const vecA = transposeA ? m % 4 === 0 : k % 4 === 0;
+  const vecB = transposeB ? k % 4 === 0 : n % 4 === 0;
   const program = gemm(
     {
       m,
@@ -141,14 +145,13 @@ export function matmul(shape: MatmulShape): ComputeProgram {
       family: 'matmul',
       variant: `${transposeA ? 'T' : 'N'}${transposeB ? 'T' : 'N'}`,
       what: `A ${fmt(a)} · B ${fmt(b)}`,
-      source: operands,
+      source: storedOperands,
       params: [batchA ? m * k : 0, batchB ? k * n : 0],
       constants: {
         TRANS_A: Number(transposeA),
         TRANS_B: Number(transposeB),
-        // vec4 reads go along the stored rows, so they need a row length divisible by 4.
-        VEC_A: Number(transposeA ? m % 4 === 0 : k % 4 === 0),
-        VEC_B: Number(transposeB ? k % 4 === 0 : n % 4 === 0),
+        VEC_A: Number(vecA),
+        VEC_B: Number(vecB),
       },
       // A stored Aᵀ holds rows of op(A) contiguously, a stored Bᵀ its k's.
       loadOrder: { aRowsFirst: transposeA, bKFirst: transposeB },
@@ -161,6 +164,8 @@ export function matmul(shape: MatmulShape): ComputeProgram {
     n,
     k,
     batch,
+    shapeClass: matmulShapeClass(m, n, k, batch, !(vecA && vecB)),
+    small: true,
     fallback: shape.subgroupSize === undefined ? 'register' : 'subgroup',
     subgroups: shape.subgroupSize !== undefined,
     bindingFloats: [a, b, ...(shape.bias ? [[shape.biasRows ? m : n]] : []), [batch, m, n]].map((d) => d.reduce((x, y) => x * y, 1)),
@@ -223,6 +228,7 @@ function kernelSources(operandSource: string) {
       register: `${body}\n${registerKernel}`,
       subgroup: `enable subgroups;\n${body}\n${subgroupKernel}`,
       tiled: `${body}\n${tiledKernel}`,
+      small: `${body}\n${smallKernel}`,
     };
     sources.set(operandSource, texts);
   }
@@ -237,6 +243,7 @@ function layout(shape: GemmShape, variant: MatmulVariant, operands: GemmOperands
     const rowBlocks = subgroupRowBlocks(m, lanes, shape.maxRowBlocks ?? SUBGROUP_ROW_BLOCKS);
     return { grid: [Math.ceil(n / (4 * lanes)), Math.ceil(m / (4 * rowBlocks))], kernel: { SG: lanes, RB: rowBlocks } };
   }
+  if (variant === 'small') return { grid: [Math.ceil(n / (4 * 64)), Math.ceil(m / 4)], kernel: {} };
   const tile = variant === 'tiled' ? (shape.blockTile ?? DEFAULT_BLOCK_TILE) : shape.tile;
   if (variant === 'tiled') checkBlockTile(operands.family, tile as MatmulBlockTile);
   else checkTile(tile);
@@ -262,8 +269,11 @@ export function gemm(shape: GemmShape, operands: GemmOperands): ComputeProgram {
     throw new ConfigError(`${operands.family}: subgroupSize must be an integer in 1 ..= 256, got ${lanes}`);
   }
   const variant = shape.variant ?? (lanes === undefined ? 'register' : 'subgroup');
-  if (!(variant === 'register' || variant === 'subgroup' || variant === 'tiled')) {
-    throw new ConfigError(`${operands.family}: variant must be 'register', 'subgroup' or 'tiled', got ${String(variant)}`);
+  if (!(variant === 'register' || variant === 'subgroup' || variant === 'tiled' || variant === 'small')) {
+    throw new ConfigError(`${operands.family}: variant must be 'register', 'subgroup', 'tiled' or 'small', got ${String(variant)}`);
+  }
+  if (variant === 'small' && operands.source !== storedOperands) {
+    throw new ConfigError(`${operands.family}: the small variant reads stored matrices only (matmul), not ${operands.family}'s operands`);
   }
   if (variant === 'subgroup' && lanes === undefined) {
     throw new ConfigError(`${operands.family}: the subgroup variant needs subgroupSize (GpuRuntime.subgroupSize), got undefined`);

@@ -65,8 +65,10 @@ describe('matmul shape classes and table', () => {
   it('a matmul offers its alternatives unless a variant is given', () => {
     const plain = matmul({ a: [70, 30], b: [30, 50], bias: true });
     const alternatives = alternativesOf(plain)!;
-    expect(alternatives.shapeClass).toBe(matmulShapeClass(70, 50, 30, 1));
-    expect(alternatives.candidates).toEqual(MATMUL_VARIANTS.filter((v) => !v.needsSubgroups).map((v) => v.name));
+    // k = 30: A's rows are read as scalars; 105,000 multiply-adds: the small kernel is offered too.
+    expect(alternatives.shapeClass).toBe(matmulShapeClass(70, 50, 30, 1, true));
+    expect(alternatives.shapeClass).toBe('matmul 2^17 scalar');
+    expect(alternatives.candidates).toEqual([...MATMUL_VARIANTS.filter((v) => !v.needsSubgroups).map((v) => v.name), 'small']);
     expect(alternatives.bindingFloats).toEqual([70 * 30, 30 * 50, 50, 70 * 50]);
     expect(alternatives.make('tiled-64x64').label).toBe('matmul.tiled.NN.bias.identity');
     expect(alternativesOf(alternatives.make('register'))).toBeUndefined();
@@ -105,7 +107,7 @@ describe('kernel chooser', () => {
     expect(held).toEqual([]);
     const wrong = new KernelChooser(device, LAVAPIPE, new PipelineCache(device), { force: { matmul: 'tiled-1x1' }, store: false });
     await expect(wrong.resolve(program())).rejects.toThrow(new ConfigError(
-      `kernel choice: force.matmul must be one of ${MATMUL_VARIANTS.filter((v) => !v.needsSubgroups).map((v) => v.name).join(', ')} on this device, got tiled-1x1`,
+      `kernel choice: force.matmul must be one of ${MATMUL_VARIANTS.filter((v) => !v.needsSubgroups).map((v) => v.name).join(', ')}, small on this device, got tiled-1x1`,
     ));
   });
 
