@@ -7,6 +7,7 @@ export * from './dropout';
 export * from './elementwise';
 export * from './im2col';
 export * from './losses';
+export * from './gemm';
 export * from './matmul';
 export * from './matmul-choice';
 export * from './norm';

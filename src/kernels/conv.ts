@@ -12,7 +12,8 @@ import { ConfigError } from '../errors';
 import source from '../../shaders/conv.wgsl?raw';
 import { grid1d, type ComputeProgram } from '../gpu/program';
 import type { Activation } from './elementwise';
-import { DEFAULT_MATMUL_TILE, gemm, type MatmulBlockTile, type MatmulTile, type MatmulVariant } from './matmul';
+import { gemm } from './gemm';
+import { DEFAULT_MATMUL_TILE, type MatmulBlockTile, type MatmulTile, type MatmulVariant } from './matmul-choice';
 import type { ConvPath } from './im2col';
 import { gemmShapeClass, matmulAlternatives } from './matmul-choice';
 

@@ -4,6 +4,7 @@
 // whose shapes are launch parameters share one pipeline across shapes.
 import { expect, it } from 'vitest';
 import { GpuRuntime } from '../../src/gpu/runtime';
+import { requestGpuDevice } from '../../src/gpu/device';
 import * as kernels from '../../src/kernels/all';
 import { compileInference } from '../../src/graph/inference';
 import { compile } from '../../src/graph/compile';
@@ -12,7 +13,10 @@ import { Sequential } from '../../src/nn/module';
 import { adam } from '../../src/optim/optimizers';
 
 it('destroy() releases the pipelines no other model uses; shared ones stay', async () => {
-  const runtime = await GpuRuntime.create();
+  // The subgroup matmul bakes its row blocks in; forced, because lavapipe's table gives these
+  // small matmuls the small kernel, whose shapes are all launch parameters.
+  const gpu = await requestGpuDevice();
+  const runtime = new GpuRuntime(gpu, gpu.subgroupSize === undefined ? {} : { force: { matmul: 'subgroup' } });
   const model = () => new Sequential([new Linear(5, 7), ReLU(), new Linear(7, 3)]);
   const options = { inputShape: [5], loss: 'crossEntropy', optimizer: adam(), evalBatchSize: 16, runtime } as const;
   const a = await compile(model(), { ...options, batchSize: 8 });

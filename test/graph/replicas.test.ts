@@ -111,7 +111,7 @@ async function checkEquivalence(setup: Setup): Promise<void> {
   // stats() names the matmul variant the runtime chose for each shape class, and how.
   const matmuls = Object.entries(stats.kernels).filter(([shapeClass]) => shapeClass.startsWith('matmul '));
   expect(matmuls.length).toBeGreaterThan(0);
-  for (const [, choice] of matmuls) expect(choice).toMatch(/^(register|subgroup|tiled-[\dx-]+) \((table|trial|stored|forced)\)$/);
+  for (const [, choice] of matmuls) expect(choice).toMatch(/^(register|subgroup|small|tiled-[\dx-]+) \((table|trial|stored|forced)\)$/);
   const got = await outcomes(replicated, setup);
   for (const [r, single] of singles.entries()) {
     const [want] = await outcomes(single, setup);

@@ -80,7 +80,7 @@ describe('matmul small kernel', () => {
   it('refuses convolutions, whose operands it cannot read', () => {
     const conv = { batch: 2, inChannels: 3, outChannels: 4, height: 5, width: 5, kernel: 3, padding: 1 } as const;
     expect(() => conv2dForward({ ...conv, variant: 'small' })).toThrow(
-      new ConfigError("conv2d: the small variant reads stored matrices only (matmul), not conv2d's operands"),
+      new ConfigError("conv2d: variant must be 'register', 'subgroup' or 'tiled', got small"),
     );
     expect(() => matmul({ a: [3, 4], b: [4, 2], variant: 'fast' as 'small' })).toThrow(/variant must be 'register', 'subgroup', 'tiled' or 'small', got fast/);
   });

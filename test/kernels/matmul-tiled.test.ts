@@ -54,6 +54,6 @@ describe('matmul tiled kernel', () => {
     expect(() => matmul(tiled({ a: [3, 4], b: [4, 2] }, { rows: 4, cols: 4, workgroup: [4, 4], depth: 12 as 16 }))).toThrow(/depth must be 4, 8, 16 or 32/);
     expect(() => matmul(tiled({ a: [3, 4], b: [4, 2] }, { rows: 4, cols: 4, workgroup: [32, 16], depth: 4 }))).toThrow(/unsupported tile 4×4 with workgroup 32×16/);
     expect(() => matmul({ a: [3, 4], b: [4, 2], variant: 'subgroup' })).toThrow(/the subgroup variant needs subgroupSize/);
-    expect(() => matmul({ a: [3, 4], b: [4, 2], variant: 'fast' as 'tiled' })).toThrow(/variant must be 'register', 'subgroup' or 'tiled', got fast/);
+    expect(() => matmul({ a: [3, 4], b: [4, 2], variant: 'fast' as 'tiled' })).toThrow(/variant must be 'register', 'subgroup', 'tiled' or 'small', got fast/);
   });
 });

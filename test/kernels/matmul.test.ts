@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
 import type { Activation } from '../../src/kernels/elementwise';
-import { DEFAULT_MATMUL_TILE, gemm, matmul, type MatmulShape, type MatmulTile } from '../../src/kernels/matmul';
+import { gemm } from '../../src/kernels/gemm';
+import { DEFAULT_MATMUL_TILE, matmul, type MatmulShape, type MatmulTile } from '../../src/kernels/matmul';
 import { centralDifference, expectClose } from '../helpers/compare';
 import { runProgram, testRuntime } from '../helpers/gpu';
 import { uniform } from '../helpers/random';
