@@ -1,16 +1,29 @@
-// Shrinks WGSL for the published build: drops comments, indentation and blank lines. The
-// shaders in shaders/ keep their comments; only the strings inlined into dist/ are shrunk
-// (about half the gzipped bytes of the shaders; `npm run size` measures it). WGSL has no
-// string literals, so every `//` starts a comment.
+// Shrinks WGSL for the published build: drops comments, indentation, blank lines and the
+// blanks between tokens that need none. The shaders in shaders/ keep their comments; only the
+// strings inlined into dist/ are shrunk (`npm run size` measures it;
+// test/unit/wgsl-minify.test.ts checks that every shader keeps its tokens). WGSL has no string
+// literals, so every `//` starts a comment.
 import { readFileSync } from 'node:fs';
 
-/** WGSL source without comments, indentation or blank lines (tokens and line breaks kept). */
+const WORD = /[A-Za-z0-9_.]/;
+const OPERATOR = /[-+*/%&|^!<>=]/;
+
+/**
+ * Whether the blank between characters `before` and `after` must stay: the two would otherwise
+ * join into one token (two words or numbers, a word and a `.`, or two operator characters such
+ * as `>` `=` or `-` `-`). Elsewhere a blank separates nothing.
+ */
+function blankNeeded(before, after) {
+  return (WORD.test(before) && WORD.test(after)) || (OPERATOR.test(before) && OPERATOR.test(after));
+}
+
+/** WGSL source without comments, indentation, blank lines or blanks between tokens that need none (tokens and line breaks kept). */
 export function minifyWgsl(source) {
   const lines = source
     .replace(/\/\*[\s\S]*?\*\//g, ' ')
     .replace(/\/\/[^\n]*/g, '')
     .split('\n')
-    .map((line) => line.trim().replace(/[ \t]+/g, ' '))
+    .map((line) => line.trim().replace(/[ \t]+/g, (blank, at, text) => (blankNeeded(text[at - 1], text[at + blank.length]) ? ' ' : '')))
     .filter((line) => line.length > 0);
   return `${lines.join('\n')}\n`;
 }

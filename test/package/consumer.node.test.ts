@@ -108,7 +108,8 @@ describe('the packed tarball', () => {
     const whole = await bundleSize(entrySource('*', join(work, 'unpacked/dist/lib/index.js')));
     console.log(`whole API: ${whole.minified} B minified, ${whole.gzipped} B gzipped (target ${WHOLE_API_LIMIT})`);
     // TODO(issue 16): the target is 40 KB; the bundle is 60.1 KB since replicas, ensembles, the
-    // tiled matmul and kernel choice (52.1 KB before), so this guards against growth only.
+    // tiled matmul and kernel choice (52.1 KB before), 63.3 KB since the small matmul kernel
+    // (2026-12-03, with blanks between tokens dropped from the WGSL), so this guards against growth only.
     expect(whole.gzipped).toBeLessThan(64 * 1024);
   });
 });
