@@ -69,6 +69,7 @@ describe('matmul small kernel', () => {
     const large = alternativesOf(matmul({ a: [128, 784], b: [784, 10] }))!;
     expect(large.shapeClass).toBe('matmul 2^20 thin scalar');
     expect(large.candidates).toContain('small');
+    expect(large.table(LAVAPIPE)).toBe('small');
     const larger = alternativesOf(matmul({ a: [256, 784], b: [784, 10] }))!;
     expect(larger.shapeClass).toBe('matmul 2^21 thin scalar');
     expect(larger.candidates).not.toContain('small');
