@@ -1,6 +1,6 @@
-// The operands of the matmul kernels, stored matrices (src/kernels/matmul.ts puts
-// shaders/activation.wgsl, this file and shaders/matmul_store.wgsl in front of
-// shaders/matmul.wgsl or shaders/matmul_subgroup.wgsl): the settings, the operand bindings
+// The operands of the matmul kernels, stored matrices (src/kernels/gemm.ts puts
+// shaders/activation.wgsl, this file and shaders/matmul_store.wgsl in front of one of the
+// kernels, for src/kernels/matmul.ts): the settings, the operand bindings
 // and the 4×4 blocks of op(A) and op(B) that the kernels multiply. shaders/conv.wgsl is the
 // other operand file: the same blocks read through an implicit im2col view.
 // C = act(op(A)·op(B) + bias) per batch item, op ∈ {identity, transpose} per operand,

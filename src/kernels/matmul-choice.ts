@@ -2,7 +2,7 @@
 // variants (MATMUL_VARIANTS, also what benchmarks and the real-GPU report enumerate), the
 // shape classes a choice is made per, the deterministic table by adapter used when no timed
 // trial runs, and the alternatives a matmul program offers the runtime
-// (src/gpu/kernel-choice.ts picks one). src/kernels/matmul.ts builds the programs.
+// (src/gpu/kernel-choice.ts picks one). src/kernels/matmul.ts and gemm.ts build the programs.
 import { ConfigError } from '../errors';
 import type { ComputeProgram } from '../gpu/program';
 import { adapterKind, type AdapterFacts, type KernelAlternatives } from '../gpu/kernel-choice';
