@@ -1,7 +1,7 @@
 // Shrinks WGSL for the published build: drops comments, indentation, blank lines and the
 // blanks between tokens that need none. The shaders in shaders/ keep their comments; only the
 // strings inlined into dist/ are shrunk (`npm run size` measures it;
-// test/unit/wgsl-minify.test.ts checks that every shader keeps its tokens). WGSL has no string
+// test/package/wgsl-minify.node.test.ts checks that every shader keeps its tokens). WGSL has no string
 // literals, so every `//` starts a comment.
 import { readFileSync } from 'node:fs';
 
