@@ -15,7 +15,8 @@ export {
 } from './gpu/errors';
 export { PassTimer, type PassTiming } from './gpu/pass-timer';
 export { GpuRuntime, type BufferCopy, type BufferResource, type GpuStats, type Launch } from './gpu/runtime';
-export { KernelChooser, type AdapterFacts, type KernelAlternatives, type KernelChoice, type KernelChoiceOptions } from './gpu/kernel-choice';
+export type { AdapterFacts } from './gpu/adapter-kind';
+export { KernelChooser, type KernelAlternatives, type KernelChoice, type KernelChoiceOptions } from './gpu/kernel-choice';
 export type { ChoiceStore } from './gpu/kernel-choice-store';
 export { grid1d, type BindingKind, type ComputeProgram } from './gpu/program';
 

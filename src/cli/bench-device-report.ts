@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { reportFailures, runDeviceReport, type DeviceReport } from '../../bench/device-report';
 import { reportMarkdown } from '../../bench/device-report-markdown';
 import type { BenchContext } from '../../bench/index';
+import { dawnPacing } from '../gpu/dawn-events';
 import { GpuRuntime } from '../gpu/runtime';
 import { loadJaxjs } from './bench-jaxjs';
 import { loadTfjs } from './bench-tfjs';
@@ -44,8 +45,8 @@ export async function runDeviceReportCli(args: BenchArgs, cli: DeviceReportCli, 
     quick: args.quick,
     peakTflops: args.peak,
     peers: [...(args.tfjs ? (['tfjs'] as const) : []), ...(args.jaxjs ? (['jaxjs'] as const) : [])],
-    newRuntime: () => GpuRuntime.create({ gpu: cli.gpu }),
-    environment: `Node ${process.version} (Dawn) on ${process.platform} ${process.arch}${driver}`,
+    newRuntime: () => GpuRuntime.create({ gpu: cli.gpu, dawnEvents: args.dawnEvents }),
+    environment: `Node ${process.version} (Dawn${dawnPacing().holds > 0 ? ', its event polling paced' : ''}) on ${process.platform} ${process.arch}${driver}`,
     onProgress: cli.progress,
     onUpdate: write,
   });

@@ -6,6 +6,7 @@ import { create, globals } from 'webgpu';
 import { SUITES, type BenchContext } from '../../bench/index';
 import { runCases } from '../../bench/run';
 import { isResult, markdownTable, replaceBetweenMarkers, targets, textTable } from '../../bench/table';
+import { dawnPacing } from '../gpu/dawn-events';
 import { GpuRuntime } from '../gpu/runtime';
 import { ShadergradError } from '../gpu/errors';
 import { runDeviceReportCli } from './bench-device-report';
@@ -16,7 +17,7 @@ import type { CliIo } from './train-main';
 
 export const BENCH_USAGE =
   `usage: npm run bench -- [--suite ${SUITES.map((s) => s.name).join(',')}] [--json] [--markdown] ` +
-  '[--readme FILE] [--quick] [--no-tfjs] [--no-jaxjs] [--filter TEXT] [--device-report [--peak TFLOPS] [--out DIR]]';
+  '[--readme FILE] [--quick] [--no-tfjs] [--no-jaxjs] [--filter TEXT] [--dawn-events paced|spin] [--device-report [--peak TFLOPS] [--out DIR]]';
 
 export interface BenchArgs {
   suites: string[];
@@ -36,6 +37,8 @@ export interface BenchArgs {
   peak: number | undefined;
   /** The report's folder (default .tmp/device-report). */
   out: string | undefined;
+  /** How Dawn polls for finished work (DeviceOptions.dawnEvents; by default paced on CPU adapters). */
+  dawnEvents: 'paced' | 'spin' | undefined;
 }
 
 export class BenchUsageError extends Error {}
@@ -47,7 +50,7 @@ function parsePeak(value: string): number {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { suites: SUITES.map((s) => s.name), json: false, markdown: false, readme: undefined, quick: false, tfjs: true, jaxjs: true, filter: undefined, deviceReport: false, peak: undefined, out: undefined };
+  const args: BenchArgs = { suites: SUITES.map((s) => s.name), json: false, markdown: false, readme: undefined, quick: false, tfjs: true, jaxjs: true, filter: undefined, deviceReport: false, peak: undefined, out: undefined, dawnEvents: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--json') args.json = true;
@@ -56,14 +59,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     else if (flag === '--no-tfjs') args.tfjs = false;
     else if (flag === '--no-jaxjs') args.jaxjs = false;
     else if (flag === '--device-report') args.deviceReport = true;
-    else if (flag === '--suite' || flag === '--readme' || flag === '--filter' || flag === '--peak' || flag === '--out') {
+    else if (flag === '--suite' || flag === '--readme' || flag === '--filter' || flag === '--peak' || flag === '--out' || flag === '--dawn-events') {
       const value = argv[++i];
       if (value === undefined) throw new BenchUsageError(`${flag} needs a value (${BENCH_USAGE})`);
       if (flag === '--readme') args.readme = value;
       else if (flag === '--out') args.out = value;
       else if (flag === '--peak') args.peak = parsePeak(value);
       else if (flag === '--filter') args.filter = value;
-      else {
+      else if (flag === '--dawn-events') {
+        if (value !== 'paced' && value !== 'spin') throw new BenchUsageError(`--dawn-events must be paced or spin, got "${value}"`);
+        args.dawnEvents = value;
+      } else {
         args.suites = value.split(',').filter(Boolean);
         const unknown = args.suites.filter((s) => !SUITES.some((suite) => suite.name === s));
         if (unknown.length || !args.suites.length) throw new BenchUsageError(`unknown suite "${unknown.join(',')}" (choose ${SUITES.map((s) => s.name).join(', ')})`);
@@ -101,7 +107,8 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
   const hostLoad = startHostLoad();
   let runtime: GpuRuntime;
   try {
-    runtime = await GpuRuntime.create({ gpu: nodeGpu() });
+    // The runtime lives for the whole run, so its pacing of Dawn's events covers the peers too.
+    runtime = await GpuRuntime.create({ gpu: nodeGpu(), dawnEvents: args.dawnEvents });
   } catch (error) {
     io.stderr.write(`bench: ${error instanceof ShadergradError ? error.message : String(error)}\n`);
     return 1;
@@ -118,7 +125,8 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
   const adapter = runtime.gpu.adapterName;
   const tfAdapter = !needsTfjs ? 'TF.js not run' : 'unavailable' in tfjs ? tfjs.unavailable : `TF.js 4.22.0 WebGPU on ${tfjs.adapter}`;
   const jaxAdapter = !needsJaxjs ? 'jax-js not run' : 'unavailable' in jaxjs ? jaxjs.unavailable : `jax-js 0.1.25 WebGPU on ${jaxjs.adapter}`;
-  io.stderr.write(`bench: shadergrad on ${adapter}; ${tfAdapter}; ${jaxAdapter}\n`);
+  const polling = dawnPacing().holds > 0 ? "Dawn's event polling paced (src/gpu/dawn-events.ts)" : "Dawn's own event polling loop";
+  io.stderr.write(`bench: shadergrad on ${adapter}; ${tfAdapter}; ${jaxAdapter}; ${polling}\n`);
 
   // Cases of one suite and size (engines, transpose modes, fused or not) run interleaved.
   const rows = await runCases(cases, ctx, {
@@ -132,7 +140,7 @@ export async function runBenchCli(argv: readonly string[], io: CliIo): Promise<n
   const host = hostLoad();
   const about =
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench\` in Node ${process.version} (Dawn): shadergrad on ` +
-    `**${adapter}**, ${tfAdapter}, ${jaxAdapter}, same process and adapter; ${host}. ` +
+    `**${adapter}**, ${tfAdapter}, ${jaxAdapter}, same process and adapter, ${polling} for all three; ${host}. ` +
     'Median of timed runs, each to GPU completion (queue.onSubmittedWorkDone) after N iterations; every case first checked against a CPU reference. ' +
     'Submits and dispatches per step are counted on GPUQueue.submit and GPUComputePassEncoder.dispatchWorkgroups(Indirect) over the timed runs.';
   if (!args.json) io.stdout.write(`${args.markdown ? markdownTable(rows, about) : `${textTable(rows)}\n\n${targets(rows).join('\n')}\n\nhost: ${host}`}\n`);

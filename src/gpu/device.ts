@@ -8,6 +8,9 @@ import {
   toGpuError,
   type GpuEnvironment,
 } from './errors';
+import { ConfigError } from '../errors';
+import { adapterFacts, adapterKind } from './adapter-kind';
+import { paceDawnEvents } from './dawn-events';
 
 /** Options of {@link requestGpuDevice}. */
 export interface DeviceOptions {
@@ -31,6 +34,14 @@ export interface DeviceOptions {
   onError?: (error: GpuError) => void;
   /** Called once if the device is lost. */
   onLost?: (error: DeviceLostError) => void;
+  /**
+   * Node only: how Dawn's binding polls for finished GPU work while a promise of it is pending.
+   * `'spin'` is Dawn's own loop, which keeps one CPU core busy whenever the JS thread idles;
+   * `'paced'` spins 1 ms per wait, then polls every millisecond (src/gpu/dawn-events.ts). By
+   * default CPU adapters (lavapipe, SwiftShader), which compute on the cores that loop takes,
+   * are paced and GPUs spin. Pacing is process-wide while any paced device lives.
+   */
+  dawnEvents?: 'paced' | 'spin';
 }
 
 /** A device plus what the engine needs to know about it. */
@@ -169,6 +180,9 @@ function describeAdapter(adapter: GPUAdapter): string {
  * to install or enable) when there is none.
  */
 export async function requestGpuDevice(options: DeviceOptions = {}): Promise<GpuDevice> {
+  if (options.dawnEvents !== undefined && options.dawnEvents !== 'paced' && options.dawnEvents !== 'spin') {
+    throw new ConfigError(`requestGpuDevice: dawnEvents must be 'paced' or 'spin', got ${JSON.stringify(options.dawnEvents)}`);
+  }
   const environment = currentEnvironment();
   const gpu = options.gpu ?? (await findGpu(environment));
   const adapter = await gpu.requestAdapter(
@@ -198,7 +212,10 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Gpu
     options.onError?.(error);
   };
   device.addEventListener('uncapturederror', onUncaptured);
+  const dawnEvents = options.dawnEvents ?? (adapterKind(adapterFacts(adapter)) === 'cpu' ? 'paced' : 'spin');
+  const releasePacing = environment === 'node' && dawnEvents === 'paced' ? paceDawnEvents() : () => {};
   const lost = device.lost.then((info) => {
+    releasePacing();
     const error = new DeviceLostError(info.reason, info.message);
     options.onLost?.(error);
     return error;
@@ -217,6 +234,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Gpu
     destroy: () => {
       device.removeEventListener('uncapturederror', onUncaptured);
       device.destroy();
+      releasePacing();
     },
   };
 }

@@ -4,7 +4,8 @@
 import { ConfigError } from '../errors';
 import { requestGpuDevice, type DeviceOptions, type GpuDevice } from './device';
 import { DeviceLostError } from './errors';
-import { adapterFacts, KernelChooser, type KernelChoiceOptions } from './kernel-choice';
+import { adapterFacts } from './adapter-kind';
+import { KernelChooser, type KernelChoiceOptions } from './kernel-choice';
 import { PassTimer, type PassTiming } from './pass-timer';
 import { PipelineCache, type Pipeline } from './pipelines';
 import { Readback } from './readback';

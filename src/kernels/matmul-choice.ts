@@ -5,7 +5,8 @@
 // (src/gpu/kernel-choice.ts picks one). src/kernels/matmul.ts and gemm.ts build the programs.
 import { ConfigError } from '../errors';
 import type { ComputeProgram } from '../gpu/program';
-import { adapterKind, type AdapterFacts, type KernelAlternatives } from '../gpu/kernel-choice';
+import { adapterKind, type AdapterFacts } from '../gpu/adapter-kind';
+import type { KernelAlternatives } from '../gpu/kernel-choice';
 
 /**
  * Per-invocation register tile and workgroup shape. Each invocation computes `rows` × `cols`

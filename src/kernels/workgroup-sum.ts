@@ -10,7 +10,8 @@
 import { ConfigError } from '../errors';
 import subgroupSum from '../../shaders/subgroup_sum.wgsl?raw';
 import treeSum from '../../shaders/workgroup_sum.wgsl?raw';
-import { adapterKind, type AdapterFacts, type KernelAlternatives } from '../gpu/kernel-choice';
+import { adapterKind, type AdapterFacts } from '../gpu/adapter-kind';
+import type { KernelAlternatives } from '../gpu/kernel-choice';
 import type { ComputeProgram } from '../gpu/program';
 
 /** The two ways of summing over a workgroup. */

@@ -18,7 +18,9 @@ describe('bench CLI', () => {
     expect(await runBenchCli(['--suite', 'conv3d'], io)).toBe(2);
     expect(err).toEqual([expect.stringMatching(/^bench: unknown suite "conv3d"/)]);
     expect(parseBenchArgs(['--suite', 'matmul,conv', '--json']).suites).toEqual(['matmul', 'conv']);
-    expect(parseBenchArgs(['--no-jaxjs'])).toMatchObject({ jaxjs: false, tfjs: true });
+    expect(parseBenchArgs(['--no-jaxjs'])).toMatchObject({ jaxjs: false, tfjs: true, dawnEvents: undefined });
+    expect(parseBenchArgs(['--dawn-events', 'spin']).dawnEvents).toBe('spin');
+    expect(() => parseBenchArgs(['--dawn-events', 'fast'])).toThrow(/^--dawn-events must be paced or spin, got "fast"$/);
   });
 
   it('says under what load it measured: the table ends with the host line, the markdown carries it too', { timeout: 120_000 }, async () => {
@@ -28,7 +30,7 @@ describe('bench CLI', () => {
     expect(out.join('')).toMatch(/\nhost: load average [\d.]+, [\d.]+, [\d.]+ at the end; over the run the \d+ cores were \d+% busy and \d+% stolen by the hypervisor\n$/);
     const { io: io2, out: out2 } = capture();
     expect(await runBenchCli(['--quick', '--markdown', '--no-tfjs', '--no-jaxjs', '--suite', 'elementwise'], io2)).toBe(0);
-    expect(out2.join('')).toMatch(/same process and adapter; load average [\d.]+, [\d.]+, [\d.]+ at the end; over the run the \d+ cores were \d+% busy and \d+% stolen by the hypervisor\. Median/);
+    expect(out2.join('')).toMatch(/same process and adapter, Dawn's event polling paced \(src\/gpu\/dawn-events\.ts\) for all three; load average [\d.]+, [\d.]+, [\d.]+ at the end; over the run the \d+ cores were \d+% busy and \d+% stolen by the hypervisor\. Median/);
   });
 
   it('runs the smallest size of every suite, checked, with the JSON fields', { timeout: 180_000 }, async () => {

@@ -5,7 +5,8 @@
 // table pick; and what it refuses.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
-import { alternativesOf, type AdapterFacts } from '../../src/gpu/kernel-choice';
+import type { AdapterFacts } from '../../src/gpu/adapter-kind';
+import { alternativesOf } from '../../src/gpu/kernel-choice';
 import { conv2dForward } from '../../src/kernels/conv';
 import { matmul, type MatmulShape } from '../../src/kernels/matmul';
 import { MATMUL_VARIANTS, matmulShapeClass, matmulTableChoice } from '../../src/kernels/matmul-choice';

@@ -6,7 +6,8 @@
 // (reduce, batchnorm, norm, clip).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors';
-import { adapterKind, alternativesOf, type AdapterFacts } from '../../src/gpu/kernel-choice';
+import { adapterKind, type AdapterFacts } from '../../src/gpu/adapter-kind';
+import { alternativesOf } from '../../src/gpu/kernel-choice';
 import { GpuRuntime } from '../../src/gpu/runtime';
 import { compile } from '../../src/graph/compile';
 import { batchNormTrainingForward } from '../../src/kernels/batchnorm';
