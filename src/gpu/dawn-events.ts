@@ -47,7 +47,7 @@ interface PacingState extends PacingCounts {
   episodeStart: number;
 }
 
-const states = new WeakMap<PacingScope, PacingState>();
+const states = new WeakMap<PacingScope, PacingState | null>();
 const GLOBAL = globalThis as unknown as PacingScope;
 
 /**
@@ -68,10 +68,11 @@ export function isDawnTick(callback: unknown, args: readonly unknown[]): boolean
   );
 }
 
-function install(scope: PacingScope, { now = () => performance.now(), isTick = isDawnTick }: PacingOptions): PacingState {
+/** Wraps the scope's setImmediate; null where it cannot be replaced (a frozen or read-only global). */
+function install(scope: PacingScope, { now = () => performance.now(), isTick = isDawnTick }: PacingOptions): PacingState | null {
   const state: PacingState = { holds: 0, spins: 0, timers: 0, inTick: false, episodeStart: 0 };
   const original = scope.setImmediate;
-  scope.setImmediate = function paced(this: unknown, callback: Callback, ...args: unknown[]) {
+  const paced = function (this: unknown, callback: Callback, ...args: unknown[]) {
     if (state.holds === 0 || !isTick(callback, args)) return original.call(this, callback, ...args);
     const t = now();
     if (!state.inTick) state.episodeStart = t;
@@ -92,19 +93,26 @@ function install(scope: PacingScope, { now = () => performance.now(), isTick = i
   };
   // What else hangs on the original stays reachable, e.g. util.promisify.custom.
   for (const key of Reflect.ownKeys(original)) {
-    if (key !== 'length' && key !== 'name' && key !== 'prototype') Object.defineProperty(scope.setImmediate, key, Object.getOwnPropertyDescriptor(original, key)!);
+    if (key !== 'length' && key !== 'name' && key !== 'prototype') Object.defineProperty(paced, key, Object.getOwnPropertyDescriptor(original, key)!);
   }
-  return state;
+  try {
+    scope.setImmediate = paced;
+  } catch {
+    return null; // strict code throws on a read-only property
+  }
+  return scope.setImmediate === paced ? state : null;
 }
 
 /**
  * Paces Dawn's event polling in `scope` until the returned release function is called (each
  * holder releases once; pacing ends with the last). Installs the setImmediate wrapper on first
- * use; afterwards it passes everything through while nobody holds pacing.
+ * use; afterwards it passes everything through while nobody holds pacing. Where setImmediate
+ * cannot be replaced, Dawn keeps its loop and nobody counts as holding pacing.
  */
 export function paceDawnEvents(scope: PacingScope = GLOBAL, options: PacingOptions = {}): () => void {
   let state = states.get(scope);
-  if (!state) states.set(scope, (state = install(scope, options)));
+  if (state === undefined) states.set(scope, (state = install(scope, options)));
+  if (state === null) return () => {};
   state.holds++;
   let released = false;
   const held = state;

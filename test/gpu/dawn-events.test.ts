@@ -87,6 +87,17 @@ describe('Dawn event pacing', () => {
     expect(dawnPacing(f.scope)).toMatchObject({ holds: 0, timers: 1 });
   });
 
+  it('a read-only setImmediate is left alone: Dawn keeps its loop and nobody holds pacing', () => {
+    const f = fakeScope();
+    const original = f.scope.setImmediate;
+    Object.defineProperty(f.scope, 'setImmediate', { value: original, writable: false });
+    const release = paceDawnEvents(f.scope, { now: f.clock.now, isTick: f.isTick });
+    expect(f.scope.setImmediate).toBe(original);
+    expect(dawnPacing(f.scope).holds).toBe(0);
+    release();
+    expect(dawnPacing(f.scope).holds).toBe(0);
+  });
+
   it('recognizes none of the callbacks JS code passes: functions, arrows, resolvers, bound and built-in functions, the no-op Function.prototype', () => {
     let resolver: unknown;
     void new Promise((resolve) => (resolver = resolve));
