@@ -41,13 +41,15 @@ export interface TrainArgs {
   validation: number | undefined;
   /** Stop after this many epochs without a better validation loss, keeping the best weights. */
   earlyStopping: number | undefined;
+  /** How Dawn polls for finished GPU work (DeviceOptions.dawnEvents); undefined: its default. */
+  dawnEvents: 'paced' | 'spin' | undefined;
 }
 
 export const TRAIN_USAGE =
   'usage: npm run train -- [--model mlp|mlp-bn|cnn|linear] [--epochs N] [--batch B] ' +
-  `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--save FILE] [--load FILE] [--checkpoint FILE] [--resume FILE] [--augment shift=2,rotate=10,scale=0.9:1.1,noise=0.1,cutout=8,mixup=0.2,cutmix=1] [--validation F] [--early-stopping PATIENCE] [--json]`;
+  `[--optimizer ${OPTIMIZERS.join('|')}] [--lr X] [--seed S] [--limit N] [--normalize standardize|unit] [--schedule cosine|step|constant] [--data DIR] [--save FILE] [--load FILE] [--checkpoint FILE] [--resume FILE] [--augment shift=2,rotate=10,scale=0.9:1.1,noise=0.1,cutout=8,mixup=0.2,cutmix=1] [--validation F] [--early-stopping PATIENCE] [--dawn-events paced|spin] [--json]`;
 
-const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data', '--save', '--load', '--checkpoint', '--resume', '--augment', '--validation', '--early-stopping'];
+const VALUE_FLAGS = ['--model', '--epochs', '--batch', '--optimizer', '--lr', '--seed', '--limit', '--normalize', '--schedule', '--data', '--save', '--load', '--checkpoint', '--resume', '--augment', '--validation', '--early-stopping', '--dawn-events'];
 
 function positiveInt(flag: string, value: string, least = 1): number {
   const n = Number(value);
@@ -78,6 +80,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
     augment: undefined,
     validation: undefined,
     earlyStopping: undefined,
+    dawnEvents: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -151,6 +154,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs {
       }
       case '--early-stopping':
         args.earlyStopping = positiveInt(flag, value);
+        break;
+      case '--dawn-events':
+        if (value !== 'paced' && value !== 'spin') throw new UsageError(`--dawn-events must be paced or spin, got "${value}"`);
+        args.dawnEvents = value;
         break;
     }
   }

@@ -8,6 +8,7 @@ import { resolveOptimizer } from '../kernels/optim-config';
 import { OPTIMIZER_FACTORIES } from '../optim/optimizers';
 import { constantLr, cosineDecay, stepDecay } from '../optim/schedules';
 import { ShadergradError } from '../gpu/errors';
+import { GpuRuntime } from '../gpu/runtime';
 import { fail } from '../validate';
 import { parseTrainArgs, type TrainArgs } from './args';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
@@ -17,8 +18,8 @@ import { defaultLr, mnistModel } from './models';
 import { ProgressBar } from './progress';
 
 /** --epochs 0: a forward-only model (compileInference) evaluates the test set. */
-async function evaluateOnly(args: TrainArgs, mnist: Mnist, log: (line: string) => void): Promise<Record<string, unknown>> {
-  const model = await compileInference(mnistModel(args.model), { inputShape: [1, 28, 28], seed: args.seed });
+async function evaluateOnly(args: TrainArgs, runtime: GpuRuntime, mnist: Mnist, log: (line: string) => void): Promise<Record<string, unknown>> {
+  const model = await compileInference(mnistModel(args.model), { inputShape: [1, 28, 28], seed: args.seed, runtime });
   try {
     return await evaluateModel(args, model, mnist, log);
   } finally {
@@ -42,10 +43,21 @@ async function evaluateModel(args: TrainArgs, model: InferenceModel, mnist: Mnis
   };
 }
 
-async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown>> {
+/** Reads MNIST, then trains (or evaluates) on one runtime that is destroyed at the end. */
+async function run(args: TrainArgs, io: CliIo): Promise<Record<string, unknown>> {
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const mnist = parseMnist(readMnistFiles(args.data), { trainCount: args.limit, normalization: args.normalize });
-  if (args.epochs === 0 && !args.resume) return evaluateOnly(args, mnist, log);
+  const runtime = await GpuRuntime.create({ dawnEvents: args.dawnEvents });
+  try {
+    const result = args.epochs === 0 && !args.resume ? await evaluateOnly(args, runtime, mnist, log) : await train(args, runtime, mnist, io);
+    return { ...result, dawnEvents: runtime.gpu.dawnEvents };
+  } finally {
+    runtime.destroy();
+  }
+}
+
+async function train(args: TrainArgs, runtime: GpuRuntime, mnist: Mnist, io: CliIo): Promise<Record<string, unknown>> {
+  const log = (line: string) => io.stderr.write(`${line}\n`);
   const { train: trainSet, validation } = args.validation === undefined ? { train: mnist.train, validation: undefined } : splitDataset(mnist.train, args.validation, args.seed);
   const chosenLr = args.lr ?? defaultLr(args.model, args.optimizer);
   const optimizer = OPTIMIZER_FACTORIES[args.optimizer](chosenLr === undefined ? {} : { lr: chosenLr });
@@ -64,6 +76,7 @@ async function train(args: TrainArgs, io: CliIo): Promise<Record<string, unknown
     lrSchedule: schedules[args.schedule],
     totalSteps: args.epochs * perEpoch,
     ...(args.augment && { augment: args.augment }),
+    runtime,
   });
   if (args.load) await trainer.loadStateDict(loadSafetensors(readModelFile('--load', args.load)));
   let done = 0; // steps already taken (a resumed checkpoint's)
@@ -153,7 +166,7 @@ export async function runTrainCli(argv: readonly string[], io: CliIo): Promise<n
     return 2;
   }
   try {
-    const result = await train(args, io);
+    const result = await run(args, io);
     if (args.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } catch (error) {

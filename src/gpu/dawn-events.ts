@@ -54,8 +54,9 @@ const GLOBAL = globalThis as unknown as PacingScope;
  * Whether setImmediate was called by Dawn's binding for its next ProcessEvents(): a native
  * function the binding creates without a name or parameters, with a `prototype`, passed no
  * arguments. Promise resolvers (also anonymous and native) take one parameter; the no-op
- * Function.prototype has no `prototype`; a JS function's source is not `[native code]`. Misjudging a callback would only delay it by a
- * millisecond, never drop or reorder it against other timers.
+ * Function.prototype has no `prototype`; a JS function's source is not `[native code]`.
+ * Misjudging a callback would only delay it by a millisecond, never drop or reorder it
+ * against other timers.
  */
 export function isDawnTick(callback: unknown, args: readonly unknown[]): boolean {
   return (

@@ -57,6 +57,8 @@ export interface GpuDevice {
    * a workgroup that is exactly one subgroup, so a varying size rules them out.
    */
   readonly subgroupSize: number | undefined;
+  /** How Dawn's events are polled in Node (DeviceOptions.dawnEvents, resolved); undefined in a browser. */
+  readonly dawnEvents: 'paced' | 'spin' | undefined;
   /** Resolves (never rejects) with the loss reason if the device is lost. */
   readonly lost: Promise<DeviceLostError>;
   /** Uncaptured GPU errors seen since the last call; the caller decides to throw. */
@@ -227,6 +229,7 @@ export async function requestGpuDevice(options: DeviceOptions = {}): Promise<Gpu
     adapterName: describeAdapter(adapter),
     environment,
     subgroupSize: fixedSubgroupSize(adapter, device),
+    dawnEvents: environment === 'node' ? dawnEvents : undefined,
     lost,
     takeErrors: () => pending.splice(0, pending.length),
     // Dawn keeps listeners alive, and this closure's scope holds the device: without removing

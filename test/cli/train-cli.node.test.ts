@@ -21,9 +21,10 @@ describe('train CLI arguments', () => {
   });
 
   it('parses every option', () => {
-    expect(parseTrainArgs(['--model', 'mlp-bn', '--epochs', '2', '--batch', '64', '--optimizer', 'nesterov', '--lr', '0.05', '--seed', '9', '--json'])).toMatchObject({
-      model: 'mlp-bn', epochs: 2, batch: 64, optimizer: 'nesterov', lr: 0.05, seed: 9, json: true,
+    expect(parseTrainArgs(['--model', 'mlp-bn', '--epochs', '2', '--batch', '64', '--optimizer', 'nesterov', '--lr', '0.05', '--seed', '9', '--dawn-events', 'spin', '--json'])).toMatchObject({
+      model: 'mlp-bn', epochs: 2, batch: 64, optimizer: 'nesterov', lr: 0.05, seed: 9, dawnEvents: 'spin', json: true,
     });
+    expect(parseTrainArgs([]).dawnEvents).toBeUndefined(); // the device's default: paced on CPU adapters
   });
 
   it.each([
@@ -44,6 +45,7 @@ describe('train CLI arguments', () => {
     [['--augment', 'noise'], /--augment: "noise" is not key=value/],
     [['--augment', 'shift=1,shift=2'], /--augment: shift is given twice/],
     [['--augment', 'shift=1,'], /--augment needs key=value pairs/],
+    [['--dawn-events', 'busy'], /--dawn-events must be paced or spin, got "busy"/],
   ])('%j exits 2 with one line', async (argv, message) => {
     const { io, err } = capture();
     expect(await runTrainCli(argv, io)).toBe(2);
@@ -62,7 +64,8 @@ describe('train CLI arguments', () => {
     expect(await runTrainCli(['--model', 'linear', '--limit', '2560', '--epochs', '1', '--batch', '64', '--json'], io)).toBe(0);
     const result = JSON.parse(out.at(-1)!);
     expect(result.testAccuracy).toBeGreaterThan(0.6); // softmax regression after 40 steps: ~74% measured
-    expect(result).toMatchObject({ epochs: 1, submitsPerStep: 1, allocationsPerStep: 0, pipelinesCreatedPerStep: 0 });
+    // CI's adapter is a CPU rasterizer, whose Dawn events are paced by default.
+    expect(result).toMatchObject({ epochs: 1, submitsPerStep: 1, allocationsPerStep: 0, pipelinesCreatedPerStep: 0, dawnEvents: 'paced' });
     for (const key of ['samplesPerSec', 'stepMs', 'dispatchesPerStep', 'readbacksPerStep', 'gpuBytes']) expect(result[key]).toBeGreaterThan(0);
   });
 
@@ -87,10 +90,11 @@ describe('train CLI arguments', () => {
 
   it('--augment trains with GPU augmentation (one submit, no allocation per step)', { timeout: 300_000 }, async () => {
     const { io, out, err } = capture();
-    const argv = ['--model', 'linear', '--limit', '1280', '--epochs', '1', '--batch', '64', '--augment', 'shift=2,rotate=10,noise=0.1,cutmix=1', '--json'];
+    const argv = ['--model', 'linear', '--limit', '1280', '--epochs', '1', '--batch', '64', '--augment', 'shift=2,rotate=10,noise=0.1,cutmix=1', '--dawn-events', 'spin', '--json'];
     expect(await runTrainCli(argv, io), err.join('')).toBe(0);
     const result = JSON.parse(out.at(-1)!);
     expect(result.augment).toEqual({ shift: 2, rotate: 10, noise: 0.1, cutmix: 1 });
+    expect(result.dawnEvents).toBe('spin');
     expect(err.join('')).toMatch(/augmentation: \{"shift":2,"rotate":10,"noise":0.1,"cutmix":1\}/);
     expect(result).toMatchObject({ submitsPerStep: 1, allocationsPerStep: 0, pipelinesCreatedPerStep: 0 });
     expect(result.testAccuracy).toBeGreaterThan(0.3); // 20 augmented steps of softmax regression: well above chance

@@ -20,6 +20,7 @@ describe('Dawn event pacing with the real binding', () => {
     const runtime = await testRuntime();
     expect(runtime.gpu.adapterName).toMatch(/llvmpipe|lavapipe|swiftshader/i); // CI's adapter: a CPU rasterizer
     expect(dawnPacing().holds).toBeGreaterThan(0);
+    expect(runtime.gpu.dawnEvents).toBe('paced');
     const { device } = runtime;
     const buffer = device.createBuffer({ size: 64 * 256 * 4, usage: GPUBufferUsage.STORAGE });
     const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: BUSY }), entryPoint: 'main' } });
@@ -48,9 +49,11 @@ describe('Dawn event pacing with the real binding', () => {
   it('dawnEvents: "spin" holds no pacing, "paced" holds it until the device is destroyed', async () => {
     const base = dawnPacing().holds;
     const spinning = await requestGpuDevice({ dawnEvents: 'spin' });
+    expect(spinning.dawnEvents).toBe('spin');
     expect(dawnPacing().holds).toBe(base);
     spinning.destroy();
     const paced = await requestGpuDevice({ dawnEvents: 'paced' });
+    expect(paced.dawnEvents).toBe('paced');
     expect(dawnPacing().holds).toBe(base + 1);
     paced.destroy();
     expect(dawnPacing().holds).toBe(base);
